@@ -1,0 +1,130 @@
+// Command warren is a ZooKeeper-compatible coordination service.
+//
+//	warren server [-t] [-log-format text|json] [-log-level info] [zoo.cfg | port dataDir [tickTime [maxClientCnxns]]]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/warren-zk/warren/internal/config"
+	"github.com/warren-zk/warren/internal/server"
+)
+
+const usage = `usage: warren <command> [arguments]
+
+commands:
+  server   run a server (standalone until the ensemble lands)
+
+Run 'warren <command> -h' for a command's flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "server":
+		os.Exit(runServer(os.Args[2:], os.Stdout, os.Stderr))
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "warren: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+}
+
+func runServer(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	check := fs.Bool("t", false, "check the configuration, print every problem and exit")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: warren server [flags] [zoo.cfg | port dataDir [tickTime [maxClientCnxns]]]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "warren: bad -log-level %q\n", *logLevel)
+		return 2
+	}
+	var h slog.Handler
+	switch *logFormat {
+	case "text":
+		h = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})
+	case "json":
+		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl})
+	default:
+		fmt.Fprintf(stderr, "warren: bad -log-format %q (text or json)\n", *logFormat)
+		return 2
+	}
+	log := slog.New(h)
+
+	cfg, problems := loadConfig(fs.Args())
+	for _, p := range problems {
+		if *check {
+			fmt.Fprintln(stdout, p.String())
+		} else if p.Fatal {
+			log.Error("config", "problem", p.String())
+		} else {
+			log.Warn("config", "problem", p.String())
+		}
+	}
+	if *check {
+		if config.HasFatal(problems) {
+			return 1
+		}
+		fmt.Fprintln(stdout, "configuration OK")
+		return 0
+	}
+	if config.HasFatal(problems) {
+		return 1
+	}
+	if cfg.Distributed() {
+		log.Error("replicated ensembles are not supported yet; remove the server.N lines to run standalone")
+		return 1
+	}
+	if cfg.ClientPort == 0 {
+		log.Error("no clientPort configured")
+		return 1
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	srv := server.New(cfg, server.Options{Logger: log})
+	if err := srv.Start(ctx); err != nil {
+		log.Error("cannot start server", "err", err)
+		return 1
+	}
+	log.Info("warren started; data is kept in memory only until durable storage lands", "dataDir", cfg.DataDir)
+	<-ctx.Done()
+	log.Info("shutting down")
+	srv.Stop()
+	return 0
+}
+
+func loadConfig(args []string) (*config.Config, []config.Problem) {
+	switch {
+	case len(args) == 0:
+		return config.Default(), nil
+	case len(args) == 1:
+		return config.Load(args[0])
+	default:
+		if _, err := strconv.Atoi(args[0]); err == nil {
+			return config.FromArgs(args)
+		}
+		return nil, []config.Problem{{Msg: "expected a zoo.cfg path or 'port dataDir [tickTime [maxClientCnxns]]'", Fatal: true}}
+	}
+}

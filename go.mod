@@ -1,0 +1,10 @@
+module github.com/warren-zk/warren
+
+go 1.26.8
+
+require go.etcd.io/raft/v3 v3.7.0
+
+require (
+	github.com/go-zookeeper/zk v1.0.4 // indirect
+	google.golang.org/protobuf v1.36.11 // indirect
+)

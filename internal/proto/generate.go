@@ -1,0 +1,3 @@
+package proto
+
+//go:generate go run ../jute/jutegen -in records.jute -out records_gen.go -pkg proto

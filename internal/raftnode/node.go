@@ -1,0 +1,307 @@
+package raftnode
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// ErrStopped is returned once the node has stopped.
+var ErrStopped = errors.New("raftnode: stopped")
+
+// ErrDropped reports a proposal raft refused (no leader, or not the leader).
+var ErrDropped = errors.New("raftnode: proposal dropped")
+
+// Config configures a Node.
+type Config struct {
+	ID    uint64
+	Peers []uint64
+	// Tick is the raft tick interval (default 100ms).
+	Tick time.Duration
+	// Apply receives committed entries in log order, on the loop goroutine.
+	Apply func(ents []*raftpb.Entry)
+	// Logger is used for raft's and our own messages.
+	Logger *slog.Logger
+}
+
+type proposal struct {
+	data []byte
+	fail func(error)
+}
+
+type readReq struct {
+	id   uint64
+	done chan uint64
+}
+
+// Node runs raft.
+type Node struct {
+	cfg     Config
+	rn      *raft.RawNode
+	storage *raft.MemoryStorage
+	log     *slog.Logger
+
+	propc chan proposal
+	readc chan readReq
+	stopc chan struct{}
+	done  chan struct{}
+
+	leader atomic.Uint64
+	readID atomic.Uint64
+	reads  map[uint64]readReq
+	once   sync.Once
+}
+
+// Start creates the node and runs its loop until Stop or ctx ends.
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Tick == 0 {
+		cfg.Tick = 100 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	st := raft.NewMemoryStorage()
+	rc := &raft.Config{
+		ID:                        cfg.ID,
+		ElectionTick:              10,
+		HeartbeatTick:             1,
+		Storage:                   st,
+		MaxSizePerMsg:             1 << 20,
+		MaxInflightMsgs:           256,
+		MaxUncommittedEntriesSize: 64 << 20,
+		CheckQuorum:               true,
+		PreVote:                   true,
+		ReadOnlyOption:            raft.ReadOnlySafe,
+		DisableProposalForwarding: true,
+		Logger:                    raftLogger{cfg.Logger.With("component", "raft")},
+	}
+	rn, err := raft.NewRawNode(rc)
+	if err != nil {
+		return nil, fmt.Errorf("raftnode: %w", err)
+	}
+	peers := make([]raft.Peer, len(cfg.Peers))
+	for i, p := range cfg.Peers {
+		peers[i] = raft.Peer{ID: p}
+	}
+	if err := rn.Bootstrap(peers); err != nil {
+		return nil, fmt.Errorf("raftnode: bootstrap: %w", err)
+	}
+	n := &Node{
+		cfg: cfg, rn: rn, storage: st, log: cfg.Logger,
+		propc: make(chan proposal, 4096),
+		readc: make(chan readReq, 256),
+		stopc: make(chan struct{}),
+		done:  make(chan struct{}),
+		reads: map[uint64]readReq{},
+	}
+	// Apply the bootstrap configuration before anything else.
+	if err := n.handleReady(); err != nil {
+		return nil, fmt.Errorf("raftnode: bootstrap ready: %w", err)
+	}
+	if len(cfg.Peers) == 1 && cfg.Peers[0] == cfg.ID {
+		if err := rn.Campaign(); err != nil {
+			return nil, fmt.Errorf("raftnode: campaign: %w", err)
+		}
+	}
+	go n.run(ctx)
+	return n, nil
+}
+
+// Leader returns the current leader's id (0 if unknown).
+func (n *Node) Leader() uint64 { return n.leader.Load() }
+
+// WaitLeader blocks until a leader is known.
+func (n *Node) WaitLeader(ctx context.Context) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for n.Leader() == 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-n.done:
+			return ErrStopped
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// Propose queues data for proposal. fail is called (from the loop) if raft
+// drops it; otherwise the entry reaches Apply once committed.
+func (n *Node) Propose(ctx context.Context, data []byte, fail func(error)) error {
+	select {
+	case n.propc <- proposal{data: data, fail: fail}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-n.done:
+		return ErrStopped
+	}
+}
+
+// ReadIndex returns a commit index that is safe to serve linearizable reads
+// at once applied.
+func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
+	r := readReq{id: n.readID.Add(1), done: make(chan uint64, 1)}
+	select {
+	case n.readc <- r:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-n.done:
+		return 0, ErrStopped
+	}
+	select {
+	case idx := <-r.done:
+		if idx == 0 {
+			return 0, ErrDropped
+		}
+		return idx, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-n.done:
+		return 0, ErrStopped
+	}
+}
+
+// Stop ends the loop and waits for it.
+func (n *Node) Stop() {
+	n.once.Do(func() { close(n.stopc) })
+	<-n.done
+}
+
+// Done is closed when the loop has ended.
+func (n *Node) Done() <-chan struct{} { return n.done }
+
+const maxBatch = 1024
+
+func (n *Node) run(ctx context.Context) {
+	defer close(n.done)
+	defer func() {
+		for _, r := range n.reads {
+			r.done <- 0
+		}
+	}()
+	t := time.NewTicker(n.cfg.Tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.stopc:
+			return
+		case <-t.C:
+			n.rn.Tick()
+		case p := <-n.propc:
+			n.propose(p)
+		drain:
+			for i := 0; i < maxBatch; i++ {
+				select {
+				case p := <-n.propc:
+					n.propose(p)
+				default:
+					break drain
+				}
+			}
+		case r := <-n.readc:
+			n.reads[r.id] = r
+			var ctxb [8]byte
+			binary.BigEndian.PutUint64(ctxb[:], r.id)
+			n.rn.ReadIndex(ctxb[:])
+		}
+		if err := n.handleReady(); err != nil {
+			n.log.Error("raft ready handling failed", "err", err)
+			return
+		}
+	}
+}
+
+func (n *Node) propose(p proposal) {
+	if err := n.rn.Propose(p.data); err != nil {
+		if p.fail != nil {
+			p.fail(fmt.Errorf("%w: %v", ErrDropped, err))
+		}
+	}
+}
+
+func (n *Node) handleReady() error {
+	for n.rn.HasReady() {
+		rd := n.rn.Ready()
+		if rd.SoftState != nil {
+			n.leader.Store(rd.SoftState.Lead)
+		}
+		if !raft.IsEmptyHardState(rd.HardState) {
+			if err := n.storage.SetHardState(rd.HardState); err != nil {
+				return err
+			}
+		}
+		if len(rd.Entries) > 0 {
+			if err := n.storage.Append(rd.Entries); err != nil {
+				return err
+			}
+		}
+		// Messages go to peers here once the ensemble exists; a one-member
+		// group sends none.
+		for _, rs := range rd.ReadStates {
+			if len(rs.RequestCtx) == 8 {
+				id := binary.BigEndian.Uint64(rs.RequestCtx)
+				if r, ok := n.reads[id]; ok {
+					delete(n.reads, id)
+					r.done <- rs.Index
+				}
+			}
+		}
+		if len(rd.CommittedEntries) > 0 {
+			for _, e := range rd.CommittedEntries {
+				switch e.GetType() {
+				case raftpb.EntryConfChange:
+					cc := &raftpb.ConfChange{}
+					if err := proto.Unmarshal(e.GetData(), cc); err != nil {
+						return err
+					}
+					n.rn.ApplyConfChange(cc)
+				case raftpb.EntryConfChangeV2:
+					cc := &raftpb.ConfChangeV2{}
+					if err := proto.Unmarshal(e.GetData(), cc); err != nil {
+						return err
+					}
+					n.rn.ApplyConfChange(cc)
+				}
+			}
+			n.cfg.Apply(rd.CommittedEntries)
+		}
+		n.rn.Advance(rd)
+	}
+	return nil
+}
+
+// raftLogger adapts slog to raft's Logger interface.
+type raftLogger struct{ l *slog.Logger }
+
+func (r raftLogger) Debug(v ...interface{})                 {}
+func (r raftLogger) Debugf(format string, v ...interface{}) {}
+func (r raftLogger) Error(v ...interface{})                 { r.l.Error(fmt.Sprint(v...)) }
+func (r raftLogger) Errorf(format string, v ...interface{}) { r.l.Error(fmt.Sprintf(format, v...)) }
+func (r raftLogger) Info(v ...interface{})                  {}
+func (r raftLogger) Infof(format string, v ...interface{})  {}
+func (r raftLogger) Warning(v ...interface{})               { r.l.Warn(fmt.Sprint(v...)) }
+func (r raftLogger) Warningf(format string, v ...interface{}) {
+	r.l.Warn(fmt.Sprintf(format, v...))
+}
+func (r raftLogger) Fatal(v ...interface{}) { r.l.Error(fmt.Sprint(v...)); panic(fmt.Sprint(v...)) }
+func (r raftLogger) Fatalf(format string, v ...interface{}) {
+	r.l.Error(fmt.Sprintf(format, v...))
+	panic(fmt.Sprintf(format, v...))
+}
+func (r raftLogger) Panic(v ...interface{}) { panic(fmt.Sprint(v...)) }
+func (r raftLogger) Panicf(format string, v ...interface{}) {
+	panic(fmt.Sprintf(format, v...))
+}

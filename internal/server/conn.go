@@ -1,0 +1,601 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/warren-zk/warren/internal/fsm"
+	"github.com/warren-zk/warren/internal/jute"
+	"github.com/warren-zk/warren/internal/proto"
+	"github.com/warren-zk/warren/internal/txn"
+	"github.com/warren-zk/warren/internal/watch"
+)
+
+// item is one request in a connection's FIFO queue.
+type item struct {
+	xid   int32
+	op    proto.OpCode
+	write bool // completes asynchronously (write or sync)
+	done  bool
+	res   fsm.Result
+	path  string // sync: the path to echo
+	err   proto.Err
+	req   proto.Record
+	auth  []proto.Id
+	recv  time.Time
+	// closeAfter closes the connection once this item's reply is sent.
+	closeAfter bool
+}
+
+type conn struct {
+	s  *Server
+	nc net.Conn
+	br *bufio.Reader
+	ip string
+	id uint64
+
+	sessionID      atomic.Int64
+	timeout        atomic.Int32
+	sess           *tracked
+	closingSession atomic.Bool
+	readOnlyForm   bool
+	fourLW         bool
+
+	// auth is replaced (never mutated) by the reader goroutine; read under mu.
+	auth []proto.Id
+
+	mu    sync.Mutex
+	queue []*item
+
+	outMu      sync.Mutex
+	out        []byte
+	spare      []byte
+	closeAfter bool
+	closed     bool
+	wake       chan struct{}
+
+	closeOnce sync.Once
+	done      chan struct{}
+
+	stats connStats
+}
+
+func newConn(s *Server, nc net.Conn, ip string) *conn {
+	c := &conn{
+		s: s, nc: nc, ip: ip, id: s.connSeq.Add(1),
+		br:   bufio.NewReaderSize(nc, 64<<10),
+		wake: make(chan struct{}, 1),
+		done: make(chan struct{}),
+		auth: []proto.Id{{Scheme: "ip", Id: ip}},
+	}
+	c.stats.established = time.Now()
+	return c
+}
+
+// errClose ends a connection after a log line. With drain set, replies
+// already queued (up to the one that asked for the close) are sent first.
+type errClose struct {
+	msg   string
+	drain bool
+}
+
+func (e errClose) Error() string { return e.msg }
+
+func (c *conn) serve() {
+	go c.writeLoop()
+	err := c.run()
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+		var ec errClose
+		if errors.As(err, &ec) && c.fourLW {
+			c.s.log.Debug("four-letter word answered", "remote", c.nc.RemoteAddr().String())
+		} else if errors.As(err, &ec) {
+			c.s.log.Info("closing connection", "remote", c.nc.RemoteAddr().String(), "reason", ec.msg,
+				"session", fmt.Sprintf("0x%x", c.sessionID.Load()))
+		} else {
+			c.s.log.Debug("connection ended", "remote", c.nc.RemoteAddr().String(), "err", err)
+		}
+	}
+	var ec errClose
+	if errors.As(err, &ec) && ec.drain {
+		select {
+		case <-c.done:
+		case <-time.After(30 * time.Second):
+		}
+	}
+	c.close()
+}
+
+func (c *conn) run() error {
+	// Handshake deadline: a connection that never says anything is closed.
+	c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var lenb [4]byte
+	if _, err := io.ReadFull(c.br, lenb[:]); err != nil {
+		return err
+	}
+	if word, ok := fourLetterWord(lenb); ok {
+		return c.fourLetter(word)
+	}
+	frame, err := c.readBody(int32(binary.BigEndian.Uint32(lenb[:])))
+	if err != nil {
+		return err
+	}
+	if err := c.handshake(frame); err != nil {
+		return err
+	}
+	for {
+		c.nc.SetReadDeadline(time.Now().Add(time.Duration(c.timeout.Load()) * time.Millisecond))
+		frame, err := c.readFrame()
+		if err != nil {
+			return err
+		}
+		if err := c.dispatch(frame); err != nil {
+			return err
+		}
+	}
+}
+
+func (c *conn) readFrame() ([]byte, error) {
+	var lenb [4]byte
+	if _, err := io.ReadFull(c.br, lenb[:]); err != nil {
+		return nil, err
+	}
+	return c.readBody(int32(binary.BigEndian.Uint32(lenb[:])))
+}
+
+func (c *conn) readBody(n int32) ([]byte, error) {
+	if n < 0 || int(n) > c.s.opts.MaxBuffer {
+		return nil, errClose{fmt.Sprintf("frame length %d out of range", n), false}
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(c.br, buf); err != nil {
+		return nil, err
+	}
+	c.s.stats.packetsReceived.Add(1)
+	c.stats.received.Add(1)
+	return buf, nil
+}
+
+func (c *conn) handshake(frame []byte) error {
+	d := jute.NewDecoder(frame)
+	var req proto.ConnectRequest
+	req.Decode(d)
+	if d.Err() != nil {
+		return errClose{"malformed connect request: " + d.Err().Error(), false}
+	}
+	c.readOnlyForm = req.HasReadOnly
+	if last := c.s.fsm.LastZxid(); req.LastZxidSeen > last {
+		return errClose{fmt.Sprintf("client has seen zxid 0x%x, our last zxid is 0x%x; client must try another server", req.LastZxidSeen, last), false}
+	}
+	timeout := c.s.negotiateTimeout(req.TimeOut)
+	resp := proto.ConnectResponse{HasReadOnly: req.HasReadOnly}
+	if req.SessionID == 0 {
+		sid := c.s.newSessionID()
+		if err := c.createSession(sid, timeout); err != nil {
+			return err
+		}
+		resp.TimeOut, resp.SessionID, resp.Passwd = timeout, sid, sessionPassword(sid)
+	} else {
+		c.s.fsm.RLock()
+		ok := c.s.fsm.Session(req.SessionID) != nil
+		c.s.fsm.RUnlock()
+		if ok {
+			c.s.mu.Lock()
+			t := c.s.tracked[req.SessionID]
+			c.s.mu.Unlock()
+			if t != nil && t.closing.Load() {
+				ok = false
+			}
+		}
+		if ok && !bytes.Equal(req.Passwd, sessionPassword(req.SessionID)) {
+			ok = false
+		}
+		if !ok {
+			resp.Passwd = make([]byte, 16)
+			c.sendConnect(&resp)
+			c.markCloseAfterFlush()
+			return errClose{fmt.Sprintf("session 0x%x expired or bad password", req.SessionID), true}
+		}
+		resp.TimeOut, resp.SessionID, resp.Passwd = timeout, req.SessionID, sessionPassword(req.SessionID)
+	}
+	c.sessionID.Store(resp.SessionID)
+	c.timeout.Store(resp.TimeOut)
+	c.sess = c.s.track(resp.SessionID, time.Duration(timeout)*time.Millisecond)
+	c.s.attach(resp.SessionID, c)
+	c.sendConnect(&resp)
+	return nil
+}
+
+func (c *conn) createSession(sid int64, timeout int32) error {
+	done := make(chan fsm.Result, 1)
+	failed := make(chan error, 1)
+	e := &txn.Entry{Op: proto.OpCreateSession, Session: sid, Timeout: timeout}
+	if err := c.s.propose(e, func(r fsm.Result) { done <- r }, func(err error) { failed <- err }); err != nil {
+		return fmt.Errorf("propose createSession: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(c.s.ctx, 30*time.Second)
+	defer cancel()
+	select {
+	case r := <-done:
+		if r.Err != proto.ErrOK {
+			return errClose{fmt.Sprintf("createSession failed: %v", r.Err), false}
+		}
+		return nil
+	case err := <-failed:
+		return fmt.Errorf("createSession: %w", err)
+	case <-ctx.Done():
+		return fmt.Errorf("createSession: %w", ctx.Err())
+	}
+}
+
+func isWrite(op proto.OpCode) bool {
+	switch op {
+	case proto.OpCreate, proto.OpCreate2, proto.OpCreateContainer, proto.OpCreateTTL,
+		proto.OpDelete, proto.OpSetData, proto.OpSetACL, proto.OpMulti, proto.OpReconfig,
+		proto.OpCloseSession:
+		return true
+	}
+	return false
+}
+
+// dispatch handles one request frame.
+func (c *conn) dispatch(frame []byte) error {
+	d := jute.NewDecoder(frame)
+	var h proto.RequestHeader
+	h.Decode(d)
+	if d.Err() != nil {
+		return errClose{"malformed request header", false}
+	}
+	if c.sess != nil {
+		c.sess.touch(time.Now())
+	}
+	op := proto.OpCode(h.Type)
+	body := d.Rest()
+	it := &item{xid: h.Xid, op: op, recv: time.Now()}
+	if isWrite(op) {
+		if op == proto.OpCloseSession {
+			c.closingSession.Store(true)
+			it.closeAfter = true
+			if err := c.proposeWrite(it, body); err != nil {
+				return err
+			}
+			return errClose{"client closed its session", true}
+		}
+		return c.proposeWrite(it, body)
+	}
+	switch op {
+	case proto.OpSync:
+		var r proto.SyncRequest
+		r.Decode(d)
+		if d.Err() != nil {
+			return c.badRequest(it)
+		}
+		it.path = r.Path
+		it.write = true
+		c.enqueue(it)
+		go c.sync(it)
+		return nil
+	case proto.OpAuth:
+		var r proto.AuthPacket
+		r.Decode(d)
+		if d.Err() != nil {
+			return c.badRequest(it)
+		}
+		id, ok := c.s.authenticate(r.Scheme, r.Auth, c.ip)
+		if !ok {
+			it.err = proto.ErrAuthFailed
+			it.closeAfter = true
+			c.s.log.Warn("authentication failed", "scheme", r.Scheme, "remote", c.nc.RemoteAddr().String())
+		} else {
+			c.addAuth(id...)
+		}
+		c.enqueueRead(it)
+		if !ok {
+			return errClose{"auth failed", true}
+		}
+		return nil
+	case proto.OpPing, proto.OpWhoAmI:
+	case proto.OpExists, proto.OpGetData, proto.OpGetChildren, proto.OpGetChildren2,
+		proto.OpGetACL, proto.OpGetAllChildrenNumber, proto.OpGetEphemerals,
+		proto.OpSetWatches, proto.OpSetWatches2, proto.OpAddWatch,
+		proto.OpCheckWatches, proto.OpRemoveWatches, proto.OpMultiRead:
+		it.req = newReadRequest(op)
+		it.req.Decode(d)
+		if d.Err() != nil {
+			if op == proto.OpMultiRead {
+				// An undecodable multiRead is answered, not fatal.
+				it.err = proto.ErrMarshallingError
+				c.enqueueRead(it)
+				return nil
+			}
+			return c.badRequest(it)
+		}
+	default:
+		// Unknown opcode, top-level check, client deleteContainer, sasl:
+		// Unimplemented, then close (ZooKeeper 3.9).
+		it.err = proto.ErrUnimplemented
+		it.closeAfter = true
+		c.enqueueRead(it)
+		return errClose{fmt.Sprintf("unimplemented opcode %d", h.Type), true}
+	}
+	c.enqueueRead(it)
+	return nil
+}
+
+// badRequest answers an undecodable request with MarshallingError and closes.
+func (c *conn) badRequest(it *item) error {
+	it.err = proto.ErrMarshallingError
+	it.closeAfter = true
+	c.enqueueRead(it)
+	return errClose{fmt.Sprintf("undecodable %v request", it.op), true}
+}
+
+func newReadRequest(op proto.OpCode) proto.Record {
+	switch op {
+	case proto.OpExists:
+		return &proto.ExistsRequest{}
+	case proto.OpGetData:
+		return &proto.GetDataRequest{}
+	case proto.OpGetChildren:
+		return &proto.GetChildrenRequest{}
+	case proto.OpGetChildren2:
+		return &proto.GetChildren2Request{}
+	case proto.OpGetACL:
+		return &proto.GetACLRequest{}
+	case proto.OpGetAllChildrenNumber:
+		return &proto.GetAllChildrenNumberRequest{}
+	case proto.OpGetEphemerals:
+		return &proto.GetEphemeralsRequest{}
+	case proto.OpSetWatches:
+		return &proto.SetWatches{}
+	case proto.OpSetWatches2:
+		return &proto.SetWatches2{}
+	case proto.OpAddWatch:
+		return &proto.AddWatchRequest{}
+	case proto.OpCheckWatches:
+		return &proto.CheckWatchesRequest{}
+	case proto.OpRemoveWatches:
+		return &proto.RemoveWatchesRequest{}
+	case proto.OpMultiRead:
+		return &proto.MultiRequest{}
+	}
+	return nil
+}
+
+func (c *conn) addAuth(ids ...proto.Id) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := append([]proto.Id(nil), c.auth...)
+	for _, id := range ids {
+		dup := false
+		for _, a := range next {
+			if a == id {
+				dup = true
+			}
+		}
+		if !dup {
+			next = append(next, id)
+		}
+	}
+	c.auth = next
+}
+
+func (c *conn) authIDs() []proto.Id {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.auth
+}
+
+func (c *conn) proposeWrite(it *item, body []byte) error {
+	it.write = true
+	c.enqueue(it)
+	e := &txn.Entry{
+		Op: it.op, Session: c.sessionID.Load(), Cxid: it.xid,
+		Auth: c.authIDs(), Body: append([]byte(nil), body...),
+	}
+	err := c.s.propose(e, func(r fsm.Result) { c.complete(it, r) }, func(err error) {
+		c.s.log.Warn("write dropped; closing connection", "err", err)
+		c.close()
+	})
+	if err != nil {
+		return errClose{"cannot propose: " + err.Error(), false}
+	}
+	return nil
+}
+
+func (c *conn) enqueue(it *item) {
+	c.mu.Lock()
+	c.queue = append(c.queue, it)
+	c.mu.Unlock()
+}
+
+// enqueueRead runs a read-like request now if nothing is ahead of it, or
+// queues it behind the outstanding requests.
+func (c *conn) enqueueRead(it *item) {
+	it.auth = c.authIDs()
+	c.s.fsm.RLock()
+	c.mu.Lock()
+	if len(c.queue) == 0 {
+		c.execute(it)
+	} else {
+		c.queue = append(c.queue, it)
+	}
+	c.mu.Unlock()
+	c.s.fsm.RUnlock()
+}
+
+// complete finishes an asynchronous item. The caller holds the tree lock.
+func (c *conn) complete(it *item, r fsm.Result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	it.done = true
+	it.res = r
+	for len(c.queue) > 0 {
+		h := c.queue[0]
+		if h.write && !h.done {
+			break
+		}
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.execute(h)
+	}
+	if len(c.queue) == 0 {
+		c.queue = nil
+	}
+}
+
+func (c *conn) sync(it *item) {
+	ctx, cancel := context.WithTimeout(c.s.ctx, 30*time.Second)
+	defer cancel()
+	idx, err := c.s.node.ReadIndex(ctx)
+	if err == nil {
+		err = c.s.waitApplied(ctx, idx)
+	}
+	if err != nil {
+		c.s.log.Warn("sync failed; closing connection", "err", err)
+		c.close()
+		return
+	}
+	c.s.fsm.RLock()
+	c.complete(it, fsm.Result{Zxid: c.s.fsm.LastZxid(), Body: &proto.SyncResponse{Path: it.path}})
+	c.s.fsm.RUnlock()
+}
+
+// Notify implements watch.Watcher.
+func (c *conn) Notify(ev watch.Event) {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.closed {
+		return
+	}
+	e := jute.NewEncoder(c.out)
+	start := e.Len()
+	e.Int(0)
+	h := proto.ReplyHeader{Xid: proto.XidNotification, Zxid: ev.Zxid}
+	h.Encode(e)
+	w := proto.WatcherEvent{Type: ev.Type, State: proto.StateSyncConnected, Path: ev.Path}
+	w.Encode(e)
+	c.out = e.Bytes()
+	binary.BigEndian.PutUint32(c.out[start:], uint32(len(c.out)-start-4))
+	c.signal()
+	c.stats.sent.Add(1)
+	c.s.stats.packetsSent.Add(1)
+}
+
+// CanRead implements watch.Watcher.
+func (c *conn) CanRead(acl []proto.ACL) bool {
+	return c.s.canRead(acl, c.authIDs())
+}
+
+func (c *conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sendReply queues a reply frame.
+func (c *conn) sendReply(xid int32, zxid int64, code proto.Err, body proto.Record) {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.closed {
+		return
+	}
+	e := jute.NewEncoder(c.out)
+	start := e.Len()
+	e.Int(0)
+	h := proto.ReplyHeader{Xid: xid, Zxid: zxid, Err: int32(code)}
+	h.Encode(e)
+	if code == proto.ErrOK && body != nil {
+		body.Encode(e)
+	}
+	c.out = e.Bytes()
+	binary.BigEndian.PutUint32(c.out[start:], uint32(len(c.out)-start-4))
+	c.signal()
+	c.stats.sent.Add(1)
+	c.s.stats.packetsSent.Add(1)
+}
+
+func (c *conn) sendConnect(r *proto.ConnectResponse) {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	e := jute.NewEncoder(c.out)
+	start := e.Len()
+	e.Int(0)
+	r.Encode(e)
+	c.out = e.Bytes()
+	binary.BigEndian.PutUint32(c.out[start:], uint32(len(c.out)-start-4))
+	c.signal()
+	c.stats.sent.Add(1)
+	c.s.stats.packetsSent.Add(1)
+}
+
+// sendRaw queues raw bytes (four-letter word answers).
+func (c *conn) sendRaw(b []byte) {
+	c.outMu.Lock()
+	c.out = append(c.out, b...)
+	c.outMu.Unlock()
+	c.signal()
+}
+
+func (c *conn) markCloseAfterFlush() {
+	c.outMu.Lock()
+	c.closeAfter = true
+	c.outMu.Unlock()
+	c.signal()
+}
+
+func (c *conn) writeLoop() {
+	for {
+		select {
+		case <-c.wake:
+		case <-c.done:
+			return
+		}
+		c.outMu.Lock()
+		buf := c.out
+		c.out = c.spare[:0]
+		closeAfter := c.closeAfter
+		c.outMu.Unlock()
+		if len(buf) > 0 {
+			c.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+			if _, err := c.nc.Write(buf); err != nil {
+				c.close()
+				return
+			}
+		}
+		c.outMu.Lock()
+		if cap(buf) <= 1<<20 {
+			c.spare = buf[:0]
+		}
+		pending := len(c.out) > 0
+		c.outMu.Unlock()
+		if closeAfter && !pending {
+			c.close()
+			return
+		}
+		if pending {
+			c.signal()
+		}
+	}
+}
+
+func (c *conn) close() {
+	c.closeOnce.Do(func() {
+		c.outMu.Lock()
+		c.closed = true
+		c.outMu.Unlock()
+		c.nc.Close()
+		close(c.done)
+		c.s.watches.RemoveWatcher(c)
+		c.s.removeConn(c)
+	})
+}

@@ -1,0 +1,485 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/warren-zk/warren/internal/config"
+	"github.com/warren-zk/warren/internal/fsm"
+	"github.com/warren-zk/warren/internal/jute"
+	"github.com/warren-zk/warren/internal/proto"
+	"github.com/warren-zk/warren/internal/raftnode"
+	"github.com/warren-zk/warren/internal/txn"
+	"github.com/warren-zk/warren/internal/watch"
+	"github.com/warren-zk/warren/internal/znode"
+)
+
+// Version is the version string Warren reports where ZooKeeper reports its own
+// (srvr, mntr, envi). Tools parse the leading dotted digits.
+const Version = "3.9.0-warren, built on 2026-11-21 00:00 UTC"
+
+// Options configure a Server beyond the zoo.cfg.
+type Options struct {
+	Logger *slog.Logger
+	// Listener, if set, is used instead of listening on the configured address.
+	Listener net.Listener
+	// ContainerCheckInterval is how often the reaper looks for empty
+	// containers and expired TTL nodes (ZooKeeper's
+	// znode.container.checkIntervalMs, default 60s).
+	ContainerCheckInterval time.Duration
+	// MaxBuffer is jute.maxbuffer (default 0xfffff).
+	MaxBuffer int
+}
+
+// Server is a Warren server.
+type Server struct {
+	cfg  *config.Config
+	opts Options
+	log  *slog.Logger
+	id   int64
+
+	fsm     *fsm.FSM
+	watches *watch.Manager
+	node    *raftnode.Node
+	ln      net.Listener
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu        sync.Mutex
+	conns     map[*conn]struct{}
+	perIP     map[string]int
+	bySession map[int64]*conn
+	tracked   map[int64]*tracked
+
+	pendMu  sync.Mutex
+	pending map[uint64]func(fsm.Result)
+	reqID   atomic.Uint64
+	nextSID atomic.Int64
+
+	waitMu  sync.Mutex
+	waiters []applyWaiter
+
+	started   time.Time
+	stats     serverStats
+	traceMask atomic.Int64
+	connSeq   atomic.Uint64
+}
+
+type applyWaiter struct {
+	index uint64
+	ch    chan struct{}
+}
+
+// tracked is a session's expiry state on the server that decides expiry.
+type tracked struct {
+	id       int64
+	timeout  time.Duration
+	deadline atomic.Int64 // unix nanos
+	closing  atomic.Bool
+}
+
+func (t *tracked) touch(now time.Time) { t.deadline.Store(now.Add(t.timeout).UnixNano()) }
+
+// New creates a server from cfg. Start it with Start.
+func New(cfg *config.Config, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.ContainerCheckInterval == 0 {
+		opts.ContainerCheckInterval = 60 * time.Second
+	}
+	if opts.MaxBuffer == 0 {
+		opts.MaxBuffer = jute.DefaultMaxBuffer
+	}
+	id := cfg.MyID
+	if id == 0 {
+		id = 1 // standalone servers use server id 1 in session ids
+	}
+	s := &Server{
+		cfg: cfg, opts: opts, log: opts.Logger, id: id,
+		conns: map[*conn]struct{}{}, perIP: map[string]int{},
+		bySession: map[int64]*conn{}, tracked: map[int64]*tracked{},
+		pending: map[uint64]func(fsm.Result){},
+	}
+	s.watches = watch.New()
+	s.fsm = fsm.New(fsm.Options{
+		ExtendedTypes:   cfg.ExtendedTypesEnabled,
+		SkipACL:         cfg.SkipACL,
+		Watches:         s.watches,
+		OnSessionClosed: s.onSessionClosed,
+	})
+	// Session ids: server id in the top byte, a millisecond clock in the
+	// next 40 bits, a counter in the low 16 (ZooKeeper's layout).
+	base := (id << 56) | ((time.Now().UnixMilli() & 0xFFFFFFFFFF) << 16)
+	s.nextSID.Store(base)
+	s.stats.reset()
+	s.traceMask.Store(306)
+	return s
+}
+
+// Start starts raft, waits for leadership, and begins accepting clients.
+func (s *Server) Start(ctx context.Context) error {
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.started = time.Now()
+	node, err := raftnode.Start(s.ctx, raftnode.Config{
+		ID: uint64(s.id), Peers: []uint64{uint64(s.id)},
+		Apply: s.apply, Logger: s.log,
+	})
+	if err != nil {
+		s.cancel()
+		return fmt.Errorf("server: start raft: %w", err)
+	}
+	s.node = node
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := node.WaitLeader(wctx); err != nil {
+		s.Stop()
+		return fmt.Errorf("server: no raft leader: %w", err)
+	}
+	ln := s.opts.Listener
+	if ln == nil {
+		addr := net.JoinHostPort(s.cfg.ClientPortAddress, fmt.Sprint(s.cfg.ClientPort))
+		ln, err = net.Listen("tcp", addr)
+		if err != nil {
+			s.Stop()
+			return fmt.Errorf("server: listen on %s: %w", addr, err)
+		}
+	}
+	s.ln = ln
+	s.log.Info("serving clients", "addr", ln.Addr().String(), "mode", "standalone")
+	s.wg.Add(3)
+	go s.acceptLoop()
+	go s.expiryLoop()
+	go s.reaperLoop()
+	return nil
+}
+
+// Addr returns the client listener's address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Stop closes the listener and every connection and stops raft.
+func (s *Server) Stop() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.mu.Lock()
+	cs := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		cs = append(cs, c)
+	}
+	s.mu.Unlock()
+	for _, c := range cs {
+		c.close()
+	}
+	if s.node != nil {
+		s.node.Stop()
+	}
+	s.wg.Wait()
+}
+
+func (s *Server) acceptLoop() {
+	defer s.wg.Done()
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if s.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warn("accept failed", "err", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		ip := remoteIP(nc.RemoteAddr())
+		s.mu.Lock()
+		if max := s.cfg.MaxClientCnxns; max > 0 && s.perIP[ip] >= max {
+			s.mu.Unlock()
+			s.log.Warn("too many connections from one address, closing", "ip", ip, "max", max)
+			nc.Close()
+			continue
+		}
+		if max := s.cfg.MaxCnxns; max > 0 && len(s.conns) >= max {
+			s.mu.Unlock()
+			s.log.Warn("too many connections, closing", "max", max)
+			nc.Close()
+			continue
+		}
+		c := newConn(s, nc, ip)
+		s.conns[c] = struct{}{}
+		s.perIP[ip]++
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			c.serve()
+		}()
+	}
+}
+
+func remoteIP(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}
+
+func (s *Server) removeConn(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.conns[c]; !ok {
+		return
+	}
+	delete(s.conns, c)
+	if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
+		delete(s.perIP, c.ip)
+	}
+	if sid := c.sessionID.Load(); sid != 0 && s.bySession[sid] == c {
+		delete(s.bySession, sid)
+	}
+}
+
+// attach makes c the connection of session sid, closing any previous one.
+func (s *Server) attach(sid int64, c *conn) {
+	s.mu.Lock()
+	old := s.bySession[sid]
+	s.bySession[sid] = c
+	s.mu.Unlock()
+	if old != nil && old != c {
+		old.close()
+	}
+}
+
+// --- proposals and apply ---
+
+// propose encodes e (stamping time and origin) and proposes it. cb runs on
+// the apply goroutine with the tree lock held when the entry is applied;
+// fail runs if raft drops it.
+func (s *Server) propose(e *txn.Entry, cb func(fsm.Result), fail func(error)) error {
+	e.Origin = s.id
+	e.Time = time.Now().UnixMilli()
+	if cb != nil {
+		e.ReqID = s.reqID.Add(1)
+		s.pendMu.Lock()
+		s.pending[e.ReqID] = cb
+		s.pendMu.Unlock()
+	}
+	reqID := e.ReqID
+	failWrap := func(err error) {
+		if reqID != 0 {
+			s.pendMu.Lock()
+			delete(s.pending, reqID)
+			s.pendMu.Unlock()
+		}
+		if fail != nil {
+			fail(err)
+		}
+	}
+	if err := s.node.Propose(s.ctx, e.Marshal(), failWrap); err != nil {
+		failWrap(err)
+		return err
+	}
+	return nil
+}
+
+func (s *Server) apply(ents []*raftpb.Entry) {
+	s.fsm.Lock()
+	for _, e := range ents {
+		data := e.GetData()
+		if e.GetType() != raftpb.EntryNormal {
+			data = nil
+		}
+		res := s.fsm.Apply(e.GetTerm(), e.GetIndex(), data)
+		if res.Entry != nil && res.Entry.Origin == s.id && res.Entry.ReqID != 0 {
+			s.pendMu.Lock()
+			cb := s.pending[res.Entry.ReqID]
+			delete(s.pending, res.Entry.ReqID)
+			s.pendMu.Unlock()
+			if cb != nil {
+				cb(res)
+			}
+		}
+	}
+	s.fsm.Unlock()
+	s.notifyApplied(s.fsm.AppliedIndex())
+}
+
+// waitApplied blocks until the applied index reaches idx.
+func (s *Server) waitApplied(ctx context.Context, idx uint64) error {
+	if s.fsm.AppliedIndex() >= idx {
+		return nil
+	}
+	ch := make(chan struct{})
+	s.waitMu.Lock()
+	s.waiters = append(s.waiters, applyWaiter{idx, ch})
+	s.waitMu.Unlock()
+	if s.fsm.AppliedIndex() >= idx {
+		s.notifyApplied(s.fsm.AppliedIndex())
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) notifyApplied(idx uint64) {
+	s.waitMu.Lock()
+	defer s.waitMu.Unlock()
+	if len(s.waiters) == 0 {
+		return
+	}
+	keep := s.waiters[:0]
+	for _, w := range s.waiters {
+		if w.index <= idx {
+			close(w.ch)
+		} else {
+			keep = append(keep, w)
+		}
+	}
+	s.waiters = keep
+}
+
+// --- sessions ---
+
+func (s *Server) newSessionID() int64 {
+	for {
+		id := s.nextSID.Add(1) - 1
+		if id != znode.ContainerOwner && id != 0 {
+			return id
+		}
+	}
+}
+
+func (s *Server) track(id int64, timeout time.Duration) *tracked {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tracked[id]
+	if t == nil {
+		t = &tracked{id: id}
+		s.tracked[id] = t
+	}
+	t.timeout = timeout
+	t.touch(time.Now())
+	return t
+}
+
+// onSessionClosed runs on the apply goroutine (tree lock held).
+func (s *Server) onSessionClosed(id int64) {
+	s.mu.Lock()
+	delete(s.tracked, id)
+	c := s.bySession[id]
+	s.mu.Unlock()
+	if c != nil && !c.closingSession.Load() {
+		go c.close()
+	}
+}
+
+func (s *Server) tickTime() time.Duration {
+	t := time.Duration(s.cfg.TickTime) * time.Millisecond
+	if t <= 0 {
+		t = 2 * time.Second
+	}
+	return t
+}
+
+func (s *Server) expiryLoop() {
+	defer s.wg.Done()
+	tick := s.tickTime()
+	t := time.NewTicker(tick / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-t.C:
+			s.expire(now)
+		}
+	}
+}
+
+func (s *Server) expire(now time.Time) {
+	s.mu.Lock()
+	var due []*tracked
+	for _, t := range s.tracked {
+		if !t.closing.Load() && now.UnixNano() > t.deadline.Load() {
+			due = append(due, t)
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(due, func(i, j int) bool { return due[i].id < due[j].id })
+	for _, t := range due {
+		t.closing.Store(true)
+		s.log.Info("session expired", "session", fmt.Sprintf("0x%x", t.id), "timeout", t.timeout)
+		tt := t
+		err := s.propose(&txn.Entry{Op: proto.OpCloseSession, Session: t.id}, nil, func(error) { tt.closing.Store(false) })
+		if err != nil {
+			t.closing.Store(false)
+		}
+	}
+}
+
+// reaperLoop deletes empty containers and expired TTL nodes through the log.
+func (s *Server) reaperLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.ContainerCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-t.C:
+			for _, p := range s.reapCandidates(now) {
+				s.propose(&txn.Entry{Op: proto.OpDeleteContainer, Body: []byte(p)}, nil, nil)
+			}
+		}
+	}
+}
+
+func (s *Server) reapCandidates(now time.Time) []string {
+	s.fsm.RLock()
+	defer s.fsm.RUnlock()
+	tr := s.fsm.Tree()
+	var out []string
+	for _, p := range tr.Containers() {
+		if n := tr.Get(p); n != nil && n.NumChildren() == 0 && n.Cversion > 0 {
+			out = append(out, p)
+		}
+	}
+	ms := now.UnixMilli()
+	for _, p := range tr.TTLNodes() {
+		if n := tr.Get(p); n != nil && n.NumChildren() == 0 && ms-n.Mtime > znode.TTLOf(n.EphemeralOwner) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// negotiateTimeout clamps a requested timeout as ZooKeeper does.
+func (s *Server) negotiateTimeout(req int32) int32 {
+	minT, maxT := int32(s.cfg.MinSessionTimeout), int32(s.cfg.MaxSessionTimeout)
+	if req < minT {
+		req = minT
+	}
+	if req > maxT {
+		req = maxT
+	}
+	return req
+}

@@ -1,0 +1,360 @@
+package znode
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/warren-zk/warren/internal/proto"
+)
+
+// Special EphemeralOwner encodings.
+const (
+	// ContainerOwner marks a container node.
+	ContainerOwner int64 = -0x8000000000000000
+	// TTLMask marks a TTL node; the low 40 bits hold the TTL in ms.
+	TTLMask int64 = -0x100000000000000 // 0xFF00000000000000
+	// MaxTTL is the largest TTL a node may have.
+	MaxTTL int64 = 0xFFFFFFFFFF
+)
+
+// IsTTLOwner reports whether owner encodes a TTL node.
+func IsTTLOwner(owner int64) bool { return owner != ContainerOwner && uint64(owner)>>56 == 0xFF }
+
+// TTLOf returns the TTL encoded in a TTL node's owner field.
+func TTLOf(owner int64) int64 { return owner & MaxTTL }
+
+// IsSessionOwner reports whether owner is a real session (an ephemeral node).
+func IsSessionOwner(owner int64) bool {
+	return owner != 0 && owner != ContainerOwner && !IsTTLOwner(owner)
+}
+
+// Node is one znode.
+type Node struct {
+	Data           []byte
+	ACL            []proto.ACL
+	Czxid, Mzxid   int64
+	Ctime, Mtime   int64
+	Pzxid          int64
+	EphemeralOwner int64
+	Version        int32
+	Cversion       int32 // stored: child creations ever
+	Aversion       int32
+	children       map[string]struct{}
+}
+
+// NumChildren returns the number of children.
+func (n *Node) NumChildren() int { return len(n.children) }
+
+// Stat returns the node's Stat as clients see it.
+func (n *Node) Stat() proto.Stat {
+	owner := n.EphemeralOwner
+	if !IsSessionOwner(owner) {
+		owner = 0
+	}
+	nc := int32(len(n.children))
+	return proto.Stat{
+		Czxid: n.Czxid, Mzxid: n.Mzxid, Ctime: n.Ctime, Mtime: n.Mtime,
+		Version: n.Version, Cversion: 2*n.Cversion - nc, Aversion: n.Aversion,
+		EphemeralOwner: owner, DataLength: int32(len(n.Data)), NumChildren: nc,
+		Pzxid: n.Pzxid,
+	}
+}
+
+// ChildNames returns the node's child names, sorted.
+func (n *Node) ChildNames() []string {
+	out := make([]string, 0, len(n.children))
+	for c := range n.children {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Tree is the data tree.
+type Tree struct {
+	nodes      map[string]*Node
+	ephemerals map[int64]map[string]struct{}
+	containers map[string]struct{}
+	ttls       map[string]struct{}
+	acls       map[string][]proto.ACL
+	dataSize   int64 // sum of len(path)+len(data) over nodes
+}
+
+// Special paths.
+const (
+	ZooKeeperPath = "/zookeeper"
+	QuotaPath     = "/zookeeper/quota"
+	ConfigPath    = "/zookeeper/config"
+)
+
+// New returns a tree with ZooKeeper's initial nodes.
+func New() *Tree {
+	t := &Tree{
+		nodes:      map[string]*Node{},
+		ephemerals: map[int64]map[string]struct{}{},
+		containers: map[string]struct{}{},
+		ttls:       map[string]struct{}{},
+		acls:       map[string][]proto.ACL{},
+	}
+	t.nodes["/"] = &Node{Data: []byte{}, ACL: t.intern(proto.OpenACLUnsafe)}
+	t.dataSize = 1
+	t.addInitial(ZooKeeperPath, proto.OpenACLUnsafe, 0)
+	t.addInitial(QuotaPath, proto.OpenACLUnsafe, 0)
+	t.addInitial(ConfigPath, proto.ReadACLUnsafe, -1)
+	// The initial nodes are not counted as child creations, so "/" shows
+	// cversion -1 and /zookeeper -2, as on a fresh ZooKeeper.
+	return t
+}
+
+func (t *Tree) addInitial(path string, acl []proto.ACL, aversion int32) {
+	n := &Node{Data: []byte{}, ACL: t.intern(acl), Aversion: aversion}
+	t.nodes[path] = n
+	t.dataSize += int64(len(path))
+	parent, name := Split(path)
+	p := t.nodes[parent]
+	if p.children == nil {
+		p.children = map[string]struct{}{}
+	}
+	p.children[name] = struct{}{}
+}
+
+// intern returns a shared copy of acl.
+func (t *Tree) intern(acl []proto.ACL) []proto.ACL {
+	var b strings.Builder
+	for _, a := range acl {
+		b.WriteString(a.Id.Scheme)
+		b.WriteByte(0)
+		b.WriteString(a.Id.Id)
+		b.WriteByte(0)
+		b.WriteByte(byte(a.Perms))
+		b.WriteByte(0)
+	}
+	k := b.String()
+	if s, ok := t.acls[k]; ok {
+		return s
+	}
+	s := append([]proto.ACL(nil), acl...)
+	t.acls[k] = s
+	return s
+}
+
+// Split returns the parent path and the last component of a path. The parent
+// of "/x" is "/".
+func Split(path string) (parent, name string) {
+	i := strings.LastIndexByte(path, '/')
+	if i <= 0 {
+		return "/", path[i+1:]
+	}
+	return path[:i], path[i+1:]
+}
+
+// Get returns the node at path, or nil.
+func (t *Tree) Get(path string) *Node { return t.nodes[path] }
+
+// Len returns the number of nodes, counting "/" (ZooKeeper's count is Len()+1
+// because it also stores the root under "").
+func (t *Tree) Len() int { return len(t.nodes) }
+
+// ApproximateDataSize is ZooKeeper's zk_approximate_data_size: the sum of
+// path length and data length over all nodes.
+func (t *Tree) ApproximateDataSize() int64 { return t.dataSize }
+
+// CreateArgs describes a node to create.
+type CreateArgs struct {
+	Path           string
+	Data           []byte
+	ACL            []proto.ACL
+	EphemeralOwner int64
+	Zxid, Time     int64
+}
+
+// Create adds a node. The caller has checked that the parent exists and the
+// node does not. It updates the parent's stored cversion and pzxid.
+func (t *Tree) Create(a CreateArgs) *Node {
+	n := &Node{
+		Data: a.Data, ACL: t.intern(a.ACL),
+		Czxid: a.Zxid, Mzxid: a.Zxid, Pzxid: a.Zxid,
+		Ctime: a.Time, Mtime: a.Time,
+		EphemeralOwner: a.EphemeralOwner,
+	}
+	parentPath, name := Split(a.Path)
+	p := t.nodes[parentPath]
+	if p.children == nil {
+		p.children = map[string]struct{}{}
+	}
+	p.children[name] = struct{}{}
+	p.Cversion++
+	p.Pzxid = a.Zxid
+	t.nodes[a.Path] = n
+	t.dataSize += int64(len(a.Path) + len(a.Data))
+	switch {
+	case a.EphemeralOwner == ContainerOwner:
+		t.containers[a.Path] = struct{}{}
+	case IsTTLOwner(a.EphemeralOwner):
+		t.ttls[a.Path] = struct{}{}
+	case a.EphemeralOwner != 0:
+		m := t.ephemerals[a.EphemeralOwner]
+		if m == nil {
+			m = map[string]struct{}{}
+			t.ephemerals[a.EphemeralOwner] = m
+		}
+		m[a.Path] = struct{}{}
+	}
+	return n
+}
+
+// Delete removes a node without children. The parent's pzxid becomes zxid.
+func (t *Tree) Delete(path string, zxid int64) {
+	n := t.nodes[path]
+	if n == nil {
+		return
+	}
+	parentPath, name := Split(path)
+	if p := t.nodes[parentPath]; p != nil {
+		delete(p.children, name)
+		p.Pzxid = zxid
+	}
+	delete(t.nodes, path)
+	t.dataSize -= int64(len(path) + len(n.Data))
+	switch {
+	case n.EphemeralOwner == ContainerOwner:
+		delete(t.containers, path)
+	case IsTTLOwner(n.EphemeralOwner):
+		delete(t.ttls, path)
+	case n.EphemeralOwner != 0:
+		if m := t.ephemerals[n.EphemeralOwner]; m != nil {
+			delete(m, path)
+			if len(m) == 0 {
+				delete(t.ephemerals, n.EphemeralOwner)
+			}
+		}
+	}
+}
+
+// SetData replaces a node's data and bumps its version.
+func (t *Tree) SetData(n *Node, path string, data []byte, zxid, time int64) {
+	t.dataSize += int64(len(data) - len(n.Data))
+	n.Data = data
+	n.Version++
+	n.Mzxid = zxid
+	n.Mtime = time
+}
+
+// SetACL replaces a node's ACL and bumps its aversion.
+func (t *Tree) SetACL(n *Node, acl []proto.ACL) {
+	n.ACL = t.intern(acl)
+	n.Aversion++
+}
+
+// Ephemerals returns the sorted paths of the ephemeral nodes owned by session.
+func (t *Tree) Ephemerals(session int64) []string {
+	m := t.ephemerals[session]
+	out := make([]string, 0, len(m))
+	for p := range m {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// EphemeralSessions returns the sessions that own ephemerals, sorted.
+func (t *Tree) EphemeralSessions() []int64 {
+	out := make([]int64, 0, len(t.ephemerals))
+	for s := range t.ephemerals {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// EphemeralCount returns the number of ephemeral nodes.
+func (t *Tree) EphemeralCount() int {
+	n := 0
+	for _, m := range t.ephemerals {
+		n += len(m)
+	}
+	return n
+}
+
+// Containers returns the sorted container paths.
+func (t *Tree) Containers() []string { return sortedKeys(t.containers) }
+
+// TTLNodes returns the sorted TTL node paths.
+func (t *Tree) TTLNodes() []string { return sortedKeys(t.ttls) }
+
+func sortedKeys(m map[string]struct{}) []string {
+	out := make([]string, 0, len(m))
+	for p := range m {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CountDescendants returns the number of nodes below path (any depth).
+func (t *Tree) CountDescendants(path string) int {
+	n := t.nodes[path]
+	if n == nil {
+		return 0
+	}
+	total := -1
+	t.Walk(path, func(string, *Node) bool { total++; return true })
+	return total
+}
+
+// Walk calls fn for path and every node below it, parents before children,
+// children in sorted order. Iterative, so deep trees cannot overflow the stack.
+func (t *Tree) Walk(path string, fn func(path string, n *Node) bool) {
+	stack := []string{path}
+	for len(stack) > 0 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n := t.nodes[p]
+		if n == nil {
+			continue
+		}
+		if !fn(p, n) {
+			return
+		}
+		names := n.ChildNames()
+		for i := len(names) - 1; i >= 0; i-- {
+			stack = append(stack, join(p, names[i]))
+		}
+	}
+}
+
+func join(parent, name string) string {
+	if parent == "/" {
+		return "/" + name
+	}
+	return parent + "/" + name
+}
+
+// Join returns parent + "/" + name, handling the root.
+func Join(parent, name string) string { return join(parent, name) }
+
+// Restore puts back a node removed by Delete (used to roll back a failed
+// multi). The parent must exist; the caller restores the parent's fields.
+func (t *Tree) Restore(path string, n *Node) {
+	parentPath, name := Split(path)
+	p := t.nodes[parentPath]
+	if p.children == nil {
+		p.children = map[string]struct{}{}
+	}
+	p.children[name] = struct{}{}
+	t.nodes[path] = n
+	t.dataSize += int64(len(path) + len(n.Data))
+	switch {
+	case n.EphemeralOwner == ContainerOwner:
+		t.containers[path] = struct{}{}
+	case IsTTLOwner(n.EphemeralOwner):
+		t.ttls[path] = struct{}{}
+	case n.EphemeralOwner != 0:
+		m := t.ephemerals[n.EphemeralOwner]
+		if m == nil {
+			m = map[string]struct{}{}
+			t.ephemerals[n.EphemeralOwner] = m
+		}
+		m[path] = struct{}{}
+	}
+}
