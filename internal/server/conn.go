@@ -16,6 +16,7 @@ import (
 	"github.com/warren-zk/warren/internal/fsm"
 	"github.com/warren-zk/warren/internal/jute"
 	"github.com/warren-zk/warren/internal/proto"
+	"github.com/warren-zk/warren/internal/session"
 	"github.com/warren-zk/warren/internal/txn"
 	"github.com/warren-zk/warren/internal/watch"
 )
@@ -45,7 +46,7 @@ type conn struct {
 
 	sessionID      atomic.Int64
 	timeout        atomic.Int32
-	sess           *tracked
+	sess           *session.Entry
 	closingSession atomic.Bool
 	readOnlyForm   bool
 	fourLW         bool
@@ -188,10 +189,7 @@ func (c *conn) handshake(frame []byte) error {
 		ok := c.s.fsm.Session(req.SessionID) != nil
 		c.s.fsm.RUnlock()
 		if ok {
-			c.s.mu.Lock()
-			t := c.s.tracked[req.SessionID]
-			c.s.mu.Unlock()
-			if t != nil && t.closing.Load() {
+			if t := c.s.sessions.Get(req.SessionID); t != nil && t.Closing() {
 				ok = false
 			}
 		}
@@ -208,7 +206,7 @@ func (c *conn) handshake(frame []byte) error {
 	}
 	c.sessionID.Store(resp.SessionID)
 	c.timeout.Store(resp.TimeOut)
-	c.sess = c.s.track(resp.SessionID, time.Duration(timeout)*time.Millisecond)
+	c.sess = c.s.sessions.Add(resp.SessionID, time.Duration(timeout)*time.Millisecond, time.Now())
 	c.s.attach(resp.SessionID, c)
 	c.sendConnect(&resp)
 	return nil
@@ -255,7 +253,7 @@ func (c *conn) dispatch(frame []byte) error {
 		return errClose{"malformed request header", false}
 	}
 	if c.sess != nil {
-		c.sess.touch(time.Now())
+		c.sess.Touch(time.Now())
 	}
 	op := proto.OpCode(h.Type)
 	body := d.Rest()

@@ -425,28 +425,15 @@ func (s *Server) wchpText() string {
 
 func (s *Server) dumpText() string {
 	var b strings.Builder
-	s.mu.Lock()
-	type sess struct {
-		id       int64
-		deadline int64
-	}
-	var ss []sess
-	for _, t := range s.tracked {
-		ss = append(ss, sess{t.id, t.deadline.Load()})
-	}
-	s.mu.Unlock()
-	sort.Slice(ss, func(i, j int) bool {
-		return ss[i].deadline < ss[j].deadline || (ss[i].deadline == ss[j].deadline && ss[i].id < ss[j].id)
-	})
-	tick := s.tickTime().Nanoseconds()
+	ss := s.sessions.Entries()
 	buckets := map[int64][]int64{}
 	var order []int64
-	for _, x := range ss {
-		bk := (x.deadline/tick + 1) * tick
+	for _, e := range ss {
+		bk := e.Deadline().UnixNano()
 		if _, ok := buckets[bk]; !ok {
 			order = append(order, bk)
 		}
-		buckets[bk] = append(buckets[bk], x.id)
+		buckets[bk] = append(buckets[bk], e.ID)
 	}
 	b.WriteString("SessionTracker dump:\n")
 	fmt.Fprintf(&b, "Session Sets (%d)/(%d):\n", len(order), len(ss))

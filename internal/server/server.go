@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/warren-zk/warren/internal/jute"
 	"github.com/warren-zk/warren/internal/proto"
 	"github.com/warren-zk/warren/internal/raftnode"
+	"github.com/warren-zk/warren/internal/session"
 	"github.com/warren-zk/warren/internal/txn"
 	"github.com/warren-zk/warren/internal/watch"
 	"github.com/warren-zk/warren/internal/znode"
@@ -60,7 +60,7 @@ type Server struct {
 	conns     map[*conn]struct{}
 	perIP     map[string]int
 	bySession map[int64]*conn
-	tracked   map[int64]*tracked
+	sessions  *session.Tracker
 
 	pendMu  sync.Mutex
 	pending map[uint64]func(fsm.Result)
@@ -81,16 +81,6 @@ type applyWaiter struct {
 	ch    chan struct{}
 }
 
-// tracked is a session's expiry state on the server that decides expiry.
-type tracked struct {
-	id       int64
-	timeout  time.Duration
-	deadline atomic.Int64 // unix nanos
-	closing  atomic.Bool
-}
-
-func (t *tracked) touch(now time.Time) { t.deadline.Store(now.Add(t.timeout).UnixNano()) }
-
 // New creates a server from cfg. Start it with Start.
 func New(cfg *config.Config, opts Options) *Server {
 	if opts.Logger == nil {
@@ -109,7 +99,7 @@ func New(cfg *config.Config, opts Options) *Server {
 	s := &Server{
 		cfg: cfg, opts: opts, log: opts.Logger, id: id,
 		conns: map[*conn]struct{}{}, perIP: map[string]int{},
-		bySession: map[int64]*conn{}, tracked: map[int64]*tracked{},
+		bySession: map[int64]*conn{}, sessions: session.New(time.Duration(cfg.TickTime) * time.Millisecond),
 		pending: map[uint64]func(fsm.Result){},
 	}
 	s.watches = watch.New()
@@ -160,7 +150,10 @@ func (s *Server) Start(ctx context.Context) error {
 	s.log.Info("serving clients", "addr", ln.Addr().String(), "mode", "standalone")
 	s.wg.Add(3)
 	go s.acceptLoop()
-	go s.expiryLoop()
+	go func() {
+		defer s.wg.Done()
+		s.sessions.Run(s.ctx, s.expireSessions)
+	}()
 	go s.reaperLoop()
 	return nil
 }
@@ -368,23 +361,10 @@ func (s *Server) newSessionID() int64 {
 	}
 }
 
-func (s *Server) track(id int64, timeout time.Duration) *tracked {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.tracked[id]
-	if t == nil {
-		t = &tracked{id: id}
-		s.tracked[id] = t
-	}
-	t.timeout = timeout
-	t.touch(time.Now())
-	return t
-}
-
 // onSessionClosed runs on the apply goroutine (tree lock held).
 func (s *Server) onSessionClosed(id int64) {
+	s.sessions.Remove(id)
 	s.mu.Lock()
-	delete(s.tracked, id)
 	c := s.bySession[id]
 	s.mu.Unlock()
 	if c != nil && !c.closingSession.Load() {
@@ -392,46 +372,14 @@ func (s *Server) onSessionClosed(id int64) {
 	}
 }
 
-func (s *Server) tickTime() time.Duration {
-	t := time.Duration(s.cfg.TickTime) * time.Millisecond
-	if t <= 0 {
-		t = 2 * time.Second
-	}
-	return t
-}
-
-func (s *Server) expiryLoop() {
-	defer s.wg.Done()
-	tick := s.tickTime()
-	t := time.NewTicker(tick / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case now := <-t.C:
-			s.expire(now)
-		}
-	}
-}
-
-func (s *Server) expire(now time.Time) {
-	s.mu.Lock()
-	var due []*tracked
-	for _, t := range s.tracked {
-		if !t.closing.Load() && now.UnixNano() > t.deadline.Load() {
-			due = append(due, t)
-		}
-	}
-	s.mu.Unlock()
-	sort.Slice(due, func(i, j int) bool { return due[i].id < due[j].id })
-	for _, t := range due {
-		t.closing.Store(true)
-		s.log.Info("session expired", "session", fmt.Sprintf("0x%x", t.id), "timeout", t.timeout)
-		tt := t
-		err := s.propose(&txn.Entry{Op: proto.OpCloseSession, Session: t.id}, nil, func(error) { tt.closing.Store(false) })
-		if err != nil {
-			t.closing.Store(false)
+// expireSessions proposes closeSession for sessions the tracker found silent.
+func (s *Server) expireSessions(ids []int64) {
+	for _, id := range ids {
+		s.log.Info("session expired", "session", fmt.Sprintf("0x%x", id))
+		id := id
+		reopen := func(error) { s.sessions.Reopen(id, time.Now()) }
+		if err := s.propose(&txn.Entry{Op: proto.OpCloseSession, Session: id}, nil, reopen); err != nil {
+			reopen(err)
 		}
 	}
 }
