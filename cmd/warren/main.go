@@ -108,11 +108,17 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		log.Error("cannot start server", "err", err)
 		return 1
 	}
-	log.Info("warren started; data is kept in memory only until durable storage lands", "dataDir", cfg.DataDir)
-	<-ctx.Done()
-	log.Info("shutting down")
-	srv.Stop()
-	return 0
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+		srv.Stop()
+		return 0
+	case err := <-srv.Fatal():
+		// A failed log write or fsync leaves the disk state unknown: never
+		// retry, exit and let recovery sort it out on restart.
+		log.Error("exiting after a fatal error", "err", err)
+		return 1
+	}
 }
 
 func loadConfig(args []string) (*config.Config, []config.Problem) {

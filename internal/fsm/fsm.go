@@ -239,6 +239,10 @@ func (f *FSM) can(n *znode.Node, perm int32, ids []proto.Id) bool {
 func (f *FSM) applyOp(e *txn.Entry, op proto.OpCode, body proto.Record, zxid int64, trig *[]trigger, u *undoLog) (proto.Err, proto.Record) {
 	if body == nil {
 		body = proto.NewMultiOpBody(op)
+		if op == proto.OpSetACL {
+			// setACL is a top-level write but not a multi op.
+			body = &proto.SetACLRequest{}
+		}
 		if op == proto.OpCheck || body == nil || proto.IsReadOp(op) {
 			return proto.ErrUnimplemented, nil
 		}
@@ -275,7 +279,9 @@ func (f *FSM) create(e *txn.Entry, op proto.OpCode, path string, data []byte, ac
 		if ttl < 1 || ttl > znode.MaxTTL {
 			return proto.ErrBadArguments, nil
 		}
-	} else if ttl >= 0 {
+	} else if ttl >= 0 || op == proto.OpCreateTTL {
+		// createTTL with a non-TTL mode and a negative ttl passes
+		// ZooKeeper's checks and then crashes its apply; refuse it.
 		return proto.ErrBadArguments, nil
 	}
 	if !znode.HasSlashAndNoNUL(path) {
@@ -366,7 +372,7 @@ func (f *FSM) setData(e *txn.Entry, r *proto.SetDataRequest, zxid int64, trig *[
 		return proto.ErrBadVersion, nil
 	}
 	u.dataSet(r.Path, n)
-	f.tree.SetData(n, r.Path, r.Data, zxid, e.Time)
+	n = f.tree.SetData(n, r.Path, r.Data, zxid, e.Time)
 	*trig = append(*trig, trigger{proto.EventNodeDataChanged, r.Path, n.ACL})
 	return proto.ErrOK, &proto.SetDataResponse{Stat: n.Stat()}
 }
@@ -389,7 +395,7 @@ func (f *FSM) setACL(e *txn.Entry, r *proto.SetACLRequest) (proto.Err, proto.Rec
 	if r.Version != -1 && r.Version != n.Aversion {
 		return proto.ErrBadVersion, nil
 	}
-	f.tree.SetACL(n, fixed)
+	n = f.tree.SetACL(n, r.Path, fixed)
 	return proto.ErrOK, &proto.SetACLResponse{Stat: n.Stat()}
 }
 

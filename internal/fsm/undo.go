@@ -20,7 +20,7 @@ type undoStep struct {
 	kind           undoKind
 	path           string
 	node           *znode.Node
-	parent         *znode.Node
+	parentPath     string
 	parentCversion int32
 	parentPzxid    int64
 	data           []byte
@@ -29,12 +29,14 @@ type undoStep struct {
 }
 
 func (u *undoLog) created(t *znode.Tree, path string, parent *znode.Node) {
-	u.steps = append(u.steps, undoStep{kind: undoCreate, path: path, parent: parent,
+	pp, _ := znode.Split(path)
+	u.steps = append(u.steps, undoStep{kind: undoCreate, path: path, parentPath: pp,
 		parentCversion: parent.Cversion, parentPzxid: parent.Pzxid})
 }
 
 func (u *undoLog) deleted(path string, n, parent *znode.Node) {
-	u.steps = append(u.steps, undoStep{kind: undoDelete, path: path, node: n, parent: parent,
+	pp, _ := znode.Split(path)
+	u.steps = append(u.steps, undoStep{kind: undoDelete, path: path, node: n, parentPath: pp,
 		parentCversion: parent.Cversion, parentPzxid: parent.Pzxid})
 }
 
@@ -50,13 +52,14 @@ func (u *undoLog) rollback(t *znode.Tree) {
 		switch s.kind {
 		case undoCreate:
 			t.Delete(s.path, 0)
-			s.parent.Cversion, s.parent.Pzxid = s.parentCversion, s.parentPzxid
+			t.SetChildStat(s.parentPath, s.parentCversion, s.parentPzxid)
 		case undoDelete:
 			t.Restore(s.path, s.node)
-			s.parent.Cversion, s.parent.Pzxid = s.parentCversion, s.parentPzxid
+			t.SetChildStat(s.parentPath, s.parentCversion, s.parentPzxid)
 		case undoSetData:
-			t.SetData(s.node, s.path, s.data, s.mzxid, s.mtime)
-			s.node.Version = s.version
+			n := t.SetData(t.Get(s.path), s.path, s.data, s.mzxid, s.mtime)
+			t.SetVersion(s.path, s.version)
+			_ = n
 		}
 	}
 	u.steps = u.steps[:0]

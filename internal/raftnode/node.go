@@ -21,10 +21,36 @@ var ErrStopped = errors.New("raftnode: stopped")
 // ErrDropped reports a proposal raft refused (no leader, or not the leader).
 var ErrDropped = errors.New("raftnode: proposal dropped")
 
+// Storage is the durable log the node writes every Ready to (the WAL).
+type Storage interface {
+	// Save persists the HardState (nil if unchanged) and entries as one
+	// batch, durable before returning when mustSync.
+	Save(hs *raftpb.HardState, ents []*raftpb.Entry, mustSync bool) error
+}
+
+// Restart is the state recovered from disk.
+type Restart struct {
+	// SnapshotIndex/Term/ConfState describe the loaded snapshot (zero if none).
+	SnapshotIndex, SnapshotTerm uint64
+	ConfState                   *raftpb.ConfState
+	HardState                   *raftpb.HardState
+	// Entries after the snapshot, contiguous.
+	Entries []*raftpb.Entry
+}
+
+// Empty reports whether nothing was recovered (a brand-new node).
+func (r *Restart) Empty() bool {
+	return r == nil || (r.SnapshotIndex == 0 && len(r.Entries) == 0 && (r.HardState == nil || raft.IsEmptyHardState(r.HardState)))
+}
+
 // Config configures a Node.
 type Config struct {
 	ID    uint64
 	Peers []uint64
+	// Storage is the durable log; nil keeps the log in memory only.
+	Storage Storage
+	// Restart is the recovered state; nil or empty bootstraps a new group.
+	Restart *Restart
 	// Tick is the raft tick interval (default 100ms).
 	Tick time.Duration
 	// Apply receives committed entries in log order, on the loop goroutine.
@@ -57,6 +83,8 @@ type Node struct {
 
 	leader atomic.Uint64
 	readID atomic.Uint64
+	err    error
+	cs     *raftpb.ConfState
 	reads  map[uint64]readReq
 	once   sync.Once
 }
@@ -70,7 +98,32 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.Logger = slog.Default()
 	}
 	st := raft.NewMemoryStorage()
+	restart := !cfg.Restart.Empty()
+	var applied uint64
+	if restart {
+		r := cfg.Restart
+		if r.SnapshotIndex > 0 {
+			snap := &raftpb.Snapshot{Metadata: &raftpb.SnapshotMetadata{
+				Index: proto.Uint64(r.SnapshotIndex), Term: proto.Uint64(r.SnapshotTerm), ConfState: r.ConfState,
+			}}
+			if err := st.ApplySnapshot(snap); err != nil {
+				return nil, fmt.Errorf("raftnode: load snapshot: %w", err)
+			}
+			applied = r.SnapshotIndex
+		}
+		if r.HardState != nil {
+			if err := st.SetHardState(r.HardState); err != nil {
+				return nil, fmt.Errorf("raftnode: load hard state: %w", err)
+			}
+		}
+		if len(r.Entries) > 0 {
+			if err := st.Append(r.Entries); err != nil {
+				return nil, fmt.Errorf("raftnode: load entries: %w", err)
+			}
+		}
+	}
 	rc := &raft.Config{
+		Applied:                   applied,
 		ID:                        cfg.ID,
 		ElectionTick:              10,
 		HeartbeatTick:             1,
@@ -88,12 +141,14 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("raftnode: %w", err)
 	}
-	peers := make([]raft.Peer, len(cfg.Peers))
-	for i, p := range cfg.Peers {
-		peers[i] = raft.Peer{ID: p}
-	}
-	if err := rn.Bootstrap(peers); err != nil {
-		return nil, fmt.Errorf("raftnode: bootstrap: %w", err)
+	if !restart {
+		peers := make([]raft.Peer, len(cfg.Peers))
+		for i, p := range cfg.Peers {
+			peers[i] = raft.Peer{ID: p}
+		}
+		if err := rn.Bootstrap(peers); err != nil {
+			return nil, fmt.Errorf("raftnode: bootstrap: %w", err)
+		}
 	}
 	n := &Node{
 		cfg: cfg, rn: rn, storage: st, log: cfg.Logger,
@@ -102,6 +157,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		stopc: make(chan struct{}),
 		done:  make(chan struct{}),
 		reads: map[uint64]readReq{},
+	}
+	if restart && cfg.Restart.ConfState != nil {
+		n.cs = cfg.Restart.ConfState
 	}
 	// Apply the bootstrap configuration before anything else.
 	if err := n.handleReady(); err != nil {
@@ -172,6 +230,39 @@ func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 	}
 }
 
+// Err returns the error that stopped the loop, if any (after Done).
+func (n *Node) Err() error {
+	select {
+	case <-n.done:
+		return n.err
+	default:
+		return nil
+	}
+}
+
+// ConfState returns the membership as of the last applied conf change. Call
+// it only from the Apply callback.
+func (n *Node) ConfState() *raftpb.ConfState {
+	if n.cs == nil {
+		return &raftpb.ConfState{}
+	}
+	return proto.Clone(n.cs).(*raftpb.ConfState)
+}
+
+// Compact records a snapshot at index in the in-memory log and drops
+// entries up to index-keep. Safe to call from any goroutine.
+func (n *Node) Compact(index, keep uint64, cs *raftpb.ConfState) error {
+	if _, err := n.storage.CreateSnapshot(index, cs, nil); err != nil && err != raft.ErrSnapOutOfDate {
+		return err
+	}
+	if index > keep {
+		if err := n.storage.Compact(index - keep); err != nil && err != raft.ErrCompacted {
+			return err
+		}
+	}
+	return nil
+}
+
 // Stop ends the loop and waits for it.
 func (n *Node) Stop() {
 	n.once.Do(func() { close(n.stopc) })
@@ -218,7 +309,8 @@ func (n *Node) run(ctx context.Context) {
 			n.rn.ReadIndex(ctxb[:])
 		}
 		if err := n.handleReady(); err != nil {
-			n.log.Error("raft ready handling failed", "err", err)
+			n.log.Error("raft ready handling failed; stopping", "err", err)
+			n.err = err
 			return
 		}
 	}
@@ -237,6 +329,15 @@ func (n *Node) handleReady() error {
 		rd := n.rn.Ready()
 		if rd.SoftState != nil {
 			n.leader.Store(rd.SoftState.Lead)
+		}
+		if n.cfg.Storage != nil {
+			var hs *raftpb.HardState
+			if !raft.IsEmptyHardState(rd.HardState) {
+				hs = rd.HardState
+			}
+			if err := n.cfg.Storage.Save(hs, rd.Entries, rd.MustSync); err != nil {
+				return fmt.Errorf("persist: %w", err)
+			}
 		}
 		if !raft.IsEmptyHardState(rd.HardState) {
 			if err := n.storage.SetHardState(rd.HardState); err != nil {
@@ -267,13 +368,13 @@ func (n *Node) handleReady() error {
 					if err := proto.Unmarshal(e.GetData(), cc); err != nil {
 						return err
 					}
-					n.rn.ApplyConfChange(cc)
+					n.cs = n.rn.ApplyConfChange(cc)
 				case raftpb.EntryConfChangeV2:
 					cc := &raftpb.ConfChangeV2{}
 					if err := proto.Unmarshal(e.GetData(), cc); err != nil {
 						return err
 					}
-					n.rn.ApplyConfChange(cc)
+					n.cs = n.rn.ApplyConfChange(cc)
 				}
 			}
 			n.cfg.Apply(rd.CommittedEntries)

@@ -19,6 +19,7 @@ import (
 	"github.com/warren-zk/warren/internal/raftnode"
 	"github.com/warren-zk/warren/internal/session"
 	"github.com/warren-zk/warren/internal/txn"
+	"github.com/warren-zk/warren/internal/wal"
 	"github.com/warren-zk/warren/internal/watch"
 	"github.com/warren-zk/warren/internal/znode"
 )
@@ -73,6 +74,14 @@ type Server struct {
 	started   time.Time
 	stats     serverStats
 	traceMask atomic.Int64
+
+	wal           *wal.WAL
+	fatalc        chan error
+	snapshotting  bool   // guarded by the tree lock
+	lastSnapIndex uint64 // guarded by the tree lock
+	snapThreshold uint64 // guarded by the tree lock
+	lastSnapZxid  atomic.Int64
+	lastSnapTime  atomic.Int64
 	connSeq   atomic.Uint64
 }
 
@@ -101,14 +110,14 @@ func New(cfg *config.Config, opts Options) *Server {
 		conns: map[*conn]struct{}{}, perIP: map[string]int{},
 		bySession: map[int64]*conn{}, sessions: session.New(time.Duration(cfg.TickTime) * time.Millisecond),
 		pending: map[uint64]func(fsm.Result){},
+		fatalc:  make(chan error, 1),
 	}
 	s.watches = watch.New()
-	s.fsm = fsm.New(fsm.Options{
-		ExtendedTypes:   cfg.ExtendedTypesEnabled,
-		SkipACL:         cfg.SkipACL,
-		Watches:         s.watches,
-		OnSessionClosed: s.onSessionClosed,
-	})
+	s.fsm = s.newFSM()
+	s.snapThreshold = s.nextSnapThreshold()
+	// Request ids must not repeat across restarts (replayed entries carry
+	// the old ones), so they start from the clock.
+	s.reqID.Store(uint64(time.Now().UnixNano()))
 	// Session ids: server id in the top byte, a millisecond clock in the
 	// next 40 bits, a counter in the low 16 (ZooKeeper's layout).
 	base := (id << 56) | ((time.Now().UnixMilli() & 0xFFFFFFFFFF) << 16)
@@ -122,21 +131,56 @@ func New(cfg *config.Config, opts Options) *Server {
 func (s *Server) Start(ctx context.Context) error {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.started = time.Now()
+	restart, err := s.recover()
+	if err != nil {
+		s.cancel()
+		if s.wal != nil {
+			s.wal.Close()
+		}
+		return fmt.Errorf("server: recover from %s: %w", s.cfg.DataDir, err)
+	}
+	var storage raftnode.Storage
+	if s.wal != nil {
+		storage = s.wal
+	}
 	node, err := raftnode.Start(s.ctx, raftnode.Config{
 		ID: uint64(s.id), Peers: []uint64{uint64(s.id)},
+		Storage: storage, Restart: restart,
 		Apply: s.apply, Logger: s.log,
 	})
 	if err != nil {
 		s.cancel()
+		s.wal.Close()
 		return fmt.Errorf("server: start raft: %w", err)
 	}
 	s.node = node
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		<-node.Done()
+		if err := node.Err(); err != nil {
+			s.fatal(err)
+		}
+	}()
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if err := node.WaitLeader(wctx); err != nil {
 		s.Stop()
 		return fmt.Errorf("server: no raft leader: %w", err)
 	}
+	if err := s.replayed(wctx); err != nil {
+		s.Stop()
+		return fmt.Errorf("server: replaying the log: %w", err)
+	}
+	// A server that starts (or a new leader) gives every session a full
+	// timeout before expiring any.
+	s.fsm.RLock()
+	for _, id := range s.fsm.SessionIDs() {
+		if x := s.fsm.Session(id); x != nil {
+			s.sessions.Add(id, time.Duration(x.Timeout)*time.Millisecond, time.Now())
+		}
+	}
+	s.fsm.RUnlock()
 	ln := s.opts.Listener
 	if ln == nil {
 		addr := net.JoinHostPort(s.cfg.ClientPortAddress, fmt.Sprint(s.cfg.ClientPort))
@@ -148,7 +192,8 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.ln = ln
 	s.log.Info("serving clients", "addr", ln.Addr().String(), "mode", "standalone")
-	s.wg.Add(3)
+	s.wg.Add(4)
+	go s.purgeLoop()
 	go s.acceptLoop()
 	go func() {
 		defer s.wg.Done()
@@ -182,6 +227,9 @@ func (s *Server) Stop() {
 		s.node.Stop()
 	}
 	s.wg.Wait()
+	if s.wal != nil {
+		s.wal.Close()
+	}
 }
 
 func (s *Server) acceptLoop() {
@@ -309,6 +357,7 @@ func (s *Server) apply(ents []*raftpb.Entry) {
 			}
 		}
 	}
+	s.maybeSnapshot()
 	s.fsm.Unlock()
 	s.notifyApplied(s.fsm.AppliedIndex())
 }

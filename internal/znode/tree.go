@@ -40,6 +40,10 @@ type Node struct {
 	Cversion       int32 // stored: child creations ever
 	Aversion       int32
 	children       map[string]struct{}
+	// gen is the tree generation the node was created or cloned in; a node
+	// with gen below the tree's is shared with a snapshot in progress and
+	// must be cloned before it is changed.
+	gen uint64
 }
 
 // NumChildren returns the number of children.
@@ -78,6 +82,10 @@ type Tree struct {
 	ttls       map[string]struct{}
 	acls       map[string][]proto.ACL
 	dataSize   int64 // sum of len(path)+len(data) over nodes
+	// gen is bumped when a snapshot captures the tree; cow is true while
+	// that snapshot may still read captured nodes.
+	gen uint64
+	cow bool
 }
 
 // Special paths.
@@ -122,12 +130,17 @@ func (t *Tree) addInitial(path string, acl []proto.ACL, aversion int32) {
 func (t *Tree) intern(acl []proto.ACL) []proto.ACL {
 	var b strings.Builder
 	for _, a := range acl {
+		// All four perms bytes and length-prefixed strings: ids may contain
+		// NUL and perms are not range-checked, so a separator-based key would
+		// let distinct lists collide.
+		for _, v := range [3]uint32{uint32(a.Perms), uint32(len(a.Id.Scheme)), uint32(len(a.Id.Id))} {
+			b.WriteByte(byte(v >> 24))
+			b.WriteByte(byte(v >> 16))
+			b.WriteByte(byte(v >> 8))
+			b.WriteByte(byte(v))
+		}
 		b.WriteString(a.Id.Scheme)
-		b.WriteByte(0)
 		b.WriteString(a.Id.Id)
-		b.WriteByte(0)
-		b.WriteByte(byte(a.Perms))
-		b.WriteByte(0)
 	}
 	k := b.String()
 	if s, ok := t.acls[k]; ok {
@@ -146,6 +159,101 @@ func Split(path string) (parent, name string) {
 		return "/", path[i+1:]
 	}
 	return path[:i], path[i+1:]
+}
+
+// mutable returns the node at path ready to be changed in place: while a
+// snapshot is being written, a node it captured is first replaced by a copy.
+func (t *Tree) mutable(path string) *Node {
+	n := t.nodes[path]
+	if n == nil || !t.cow || n.gen >= t.gen {
+		return n
+	}
+	c := *n
+	c.gen = t.gen
+	if n.children != nil {
+		// The captured node keeps its own children set: a snapshot reads it
+		// (NumChildren, Stat) without the lock while the tree changes the copy.
+		c.children = make(map[string]struct{}, len(n.children))
+		for k := range n.children {
+			c.children[k] = struct{}{}
+		}
+	}
+	t.nodes[path] = &c
+	return &c
+}
+
+// Capture is a point-in-time view of the tree for a snapshot. Its nodes
+// must not be changed; the tree copies a node before changing it while
+// the capture is open.
+type Capture struct {
+	Paths []string
+	Nodes []*Node
+	t     *Tree
+	gen   uint64
+}
+
+// Capture records every node (sorted by path, so parents come before their
+// children) and switches the tree to copy-on-write until Release. The caller
+// holds the write lock; the capture may then be read without any lock.
+func (t *Tree) Capture() *Capture {
+	t.gen++
+	t.cow = true
+	c := &Capture{Paths: make([]string, 0, len(t.nodes)), Nodes: make([]*Node, 0, len(t.nodes)), t: t, gen: t.gen}
+	for p := range t.nodes {
+		c.Paths = append(c.Paths, p)
+	}
+	sort.Strings(c.Paths)
+	for _, p := range c.Paths {
+		c.Nodes = append(c.Nodes, t.nodes[p])
+	}
+	return c
+}
+
+// Release ends copy-on-write for this capture. The caller holds the write lock.
+func (c *Capture) Release() {
+	if c.t.gen == c.gen {
+		c.t.cow = false
+	}
+}
+
+// ACLs returns the interned ACL table size (for diagnostics).
+func (t *Tree) ACLCount() int { return len(t.acls) }
+
+// Insert adds a node as loaded from a snapshot: the parent must already
+// exist (snapshots list parents first). Stored fields are taken as given.
+func (t *Tree) Insert(path string, n *Node) {
+	n.ACL = t.intern(n.ACL)
+	n.children = nil
+	n.gen = t.gen
+	if path == "/" {
+		t.dataSize += int64(len(n.Data)) - int64(len(t.nodes["/"].Data))
+		t.nodes["/"] = n
+		return
+	}
+	if old := t.nodes[path]; old != nil {
+		t.dataSize -= int64(len(path) + len(old.Data))
+	}
+	t.Restore(path, n)
+}
+
+// Reset empties the tree down to "/" (before loading a snapshot).
+func (t *Tree) Reset() {
+	*t = *New()
+	root := t.nodes["/"]
+	root.children = nil
+	for p := range t.nodes {
+		if p != "/" {
+			delete(t.nodes, p)
+		}
+	}
+	t.dataSize = 1
+}
+
+// SetChildStat sets a node's stored cversion and pzxid (multi rollback).
+func (t *Tree) SetChildStat(path string, cversion int32, pzxid int64) {
+	if n := t.mutable(path); n != nil {
+		n.Cversion, n.Pzxid = cversion, pzxid
+	}
 }
 
 // Get returns the node at path, or nil.
@@ -177,8 +285,9 @@ func (t *Tree) Create(a CreateArgs) *Node {
 		Ctime: a.Time, Mtime: a.Time,
 		EphemeralOwner: a.EphemeralOwner,
 	}
+	n.gen = t.gen
 	parentPath, name := Split(a.Path)
-	p := t.nodes[parentPath]
+	p := t.mutable(parentPath)
 	if p.children == nil {
 		p.children = map[string]struct{}{}
 	}
@@ -210,7 +319,7 @@ func (t *Tree) Delete(path string, zxid int64) {
 		return
 	}
 	parentPath, name := Split(path)
-	if p := t.nodes[parentPath]; p != nil {
+	if p := t.mutable(parentPath); p != nil {
 		delete(p.children, name)
 		p.Pzxid = zxid
 	}
@@ -231,19 +340,32 @@ func (t *Tree) Delete(path string, zxid int64) {
 	}
 }
 
-// SetData replaces a node's data and bumps its version.
-func (t *Tree) SetData(n *Node, path string, data []byte, zxid, time int64) {
+// SetData replaces a node's data and bumps its version. It returns the
+// node as it now is in the tree (a copy of n while a snapshot is open).
+func (t *Tree) SetData(n *Node, path string, data []byte, zxid, time int64) *Node {
+	n = t.mutable(path)
 	t.dataSize += int64(len(data) - len(n.Data))
 	n.Data = data
 	n.Version++
 	n.Mzxid = zxid
 	n.Mtime = time
+	return n
 }
 
-// SetACL replaces a node's ACL and bumps its aversion.
-func (t *Tree) SetACL(n *Node, acl []proto.ACL) {
+// SetVersion sets a node's data version (multi rollback).
+func (t *Tree) SetVersion(path string, v int32) {
+	if n := t.mutable(path); n != nil {
+		n.Version = v
+	}
+}
+
+// SetACL replaces a node's ACL and bumps its aversion. It returns the node
+// as it now is in the tree.
+func (t *Tree) SetACL(n *Node, path string, acl []proto.ACL) *Node {
+	n = t.mutable(path)
 	n.ACL = t.intern(acl)
 	n.Aversion++
+	return n
 }
 
 // Ephemerals returns the sorted paths of the ephemeral nodes owned by session.
@@ -337,7 +459,7 @@ func Join(parent, name string) string { return join(parent, name) }
 // multi). The parent must exist; the caller restores the parent's fields.
 func (t *Tree) Restore(path string, n *Node) {
 	parentPath, name := Split(path)
-	p := t.nodes[parentPath]
+	p := t.mutable(parentPath)
 	if p.children == nil {
 		p.children = map[string]struct{}{}
 	}

@@ -24,6 +24,9 @@ type Options struct {
 	ContainerCheckInterval time.Duration
 	// Log, if true, sends the server's log to the test log.
 	Log bool
+	// DataDir, if set, is used instead of a fresh temporary directory (to
+	// restart a server on the same data).
+	DataDir string
 }
 
 // Server is a running test server.
@@ -42,7 +45,10 @@ func Start(t testing.TB, opts *Options) *Server {
 		opts = &Options{}
 	}
 	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
+	cfg.DataDir = opts.DataDir
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
 	cfg.DataLogDir = cfg.DataDir
 	cfg.ClientPortAddress = "127.0.0.1"
 	cfg.FourLetterWords = map[string]bool{}
@@ -71,6 +77,13 @@ func Start(t testing.TB, opts *Options) *Server {
 		t.Fatalf("warrentest: start: %v", err)
 	}
 	t.Cleanup(srv.Stop)
+	t.Cleanup(func() {
+		select {
+		case err := <-srv.Fatal():
+			t.Errorf("warrentest: server reported a fatal error: %v", err)
+		default:
+		}
+	})
 	return &Server{Server: srv, Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, Cfg: cfg}
 }
 

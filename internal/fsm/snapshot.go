@@ -1,0 +1,301 @@
+package fsm
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/warren-zk/warren/internal/jute"
+	"github.com/warren-zk/warren/internal/proto"
+	"github.com/warren-zk/warren/internal/znode"
+)
+
+// Snapshot body format (after the snap package's file header), all integers
+// big-endian:
+//
+//	uint32  version (1)
+//	uint64  applied raft index, uint64 its term
+//	uint64  zxid epoch, uint64 epoch start index, uint64 last term, int64 last zxid
+//	uint32  number of ACL lists; each: uint32 length + jute vector<ACL>
+//	uint64  number of nodes; each, in path order (parents first):
+//	        uint32 length + jute { ustring path; buffer data; int aclIndex;
+//	        long czxid, mzxid, ctime, mtime, pzxid, ephemeralOwner;
+//	        int version, cversion, aversion }
+//	uint32  number of sessions; each: int64 id, int32 timeout
+//	uint32  length + membership (raft ConfState, protobuf; opaque here)
+const snapshotVersion = 1
+
+// Snapshot is a point-in-time capture of the state machine.
+type Snapshot struct {
+	Index, Term uint64
+	epoch       uint64
+	epochStart  uint64
+	lastTerm    uint64
+	lastZxid    int64
+	tree        *znode.Capture
+	sessions    []Session
+	f           *FSM
+	// Membership is the raft configuration at Index (protobuf bytes).
+	Membership []byte
+}
+
+// Capture takes a snapshot of the current state. The caller holds Lock; the
+// capture is cheap (one pass over the node map) and the tree stays
+// copy-on-write until Release, so WriteTo can run without any lock while
+// writes continue.
+func (f *FSM) Capture() *Snapshot {
+	s := &Snapshot{
+		Index: f.applied.Load(), Term: f.zx.LastTerm,
+		epoch: f.zx.Epoch, epochStart: f.zx.EpochStart, lastTerm: f.zx.LastTerm,
+		lastZxid: f.lastZxid.Load(), tree: f.tree.Capture(), f: f,
+	}
+	for _, x := range f.sessions {
+		s.sessions = append(s.sessions, *x)
+	}
+	sort.Slice(s.sessions, func(i, j int) bool { return s.sessions[i].ID < s.sessions[j].ID })
+	return s
+}
+
+// Release ends copy-on-write; the caller holds Lock.
+func (s *Snapshot) Release() { s.tree.Release() }
+
+// NodeCount returns the number of captured nodes.
+func (s *Snapshot) NodeCount() int { return len(s.tree.Nodes) }
+
+// WriteTo streams the snapshot body to w.
+func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	cw := &countWriter{w: bw}
+	var hdr []byte
+	hdr = binary.BigEndian.AppendUint32(hdr, snapshotVersion)
+	for _, v := range []uint64{s.Index, s.Term, s.epoch, s.epochStart, s.lastTerm, uint64(s.lastZxid)} {
+		hdr = binary.BigEndian.AppendUint64(hdr, v)
+	}
+	cw.Write(hdr)
+
+	// ACL table: interned lists share storage, so the first element's
+	// address identifies a list.
+	index := map[*proto.ACL]int32{}
+	var lists [][]proto.ACL
+	for _, n := range s.tree.Nodes {
+		if len(n.ACL) == 0 {
+			continue
+		}
+		if _, ok := index[&n.ACL[0]]; !ok {
+			index[&n.ACL[0]] = int32(len(lists))
+			lists = append(lists, n.ACL)
+		}
+	}
+	e := jute.NewEncoder(make([]byte, 0, 4096))
+	cw.Write(binary.BigEndian.AppendUint32(nil, uint32(len(lists))))
+	for _, l := range lists {
+		e.Reset()
+		e.Int(int32(len(l)))
+		for i := range l {
+			l[i].Encode(e)
+		}
+		cw.Write(binary.BigEndian.AppendUint32(nil, uint32(e.Len())))
+		cw.Write(e.Bytes())
+	}
+	cw.Write(binary.BigEndian.AppendUint64(nil, uint64(len(s.tree.Nodes))))
+	for i, n := range s.tree.Nodes {
+		e.Reset()
+		e.Int(0)
+		e.String(s.tree.Paths[i])
+		e.Buffer(n.Data)
+		ai := int32(-1)
+		if len(n.ACL) > 0 {
+			ai = index[&n.ACL[0]]
+		}
+		e.Int(ai)
+		for _, v := range []int64{n.Czxid, n.Mzxid, n.Ctime, n.Mtime, n.Pzxid, n.EphemeralOwner} {
+			e.Long(v)
+		}
+		e.Int(n.Version)
+		e.Int(n.Cversion)
+		e.Int(n.Aversion)
+		b := e.Bytes()
+		binary.BigEndian.PutUint32(b, uint32(len(b)-4))
+		cw.Write(b)
+	}
+	cw.Write(binary.BigEndian.AppendUint32(nil, uint32(len(s.sessions))))
+	for _, x := range s.sessions {
+		var b []byte
+		b = binary.BigEndian.AppendUint64(b, uint64(x.ID))
+		b = binary.BigEndian.AppendUint32(b, uint32(x.Timeout))
+		cw.Write(b)
+	}
+	cw.Write(binary.BigEndian.AppendUint32(nil, uint32(len(s.Membership))))
+	cw.Write(s.Membership)
+	if cw.err != nil {
+		return cw.n, cw.err
+	}
+	return cw.n, bw.Flush()
+}
+
+type countWriter struct {
+	w   io.Writer
+	n   int64
+	err error
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	c.err = err
+	return n, err
+}
+
+// Restore replaces the state with a snapshot body read from r and returns
+// the snapshot's index, term and membership bytes. The caller holds Lock (or
+// has not shared the FSM yet). On error the FSM must be discarded.
+func (f *FSM) Restore(r io.Reader) (index, term uint64, membership []byte, err error) {
+	index, term, err = f.restore(r, &membership)
+	return index, term, membership, err
+}
+
+func (f *FSM) restore(r io.Reader, membership *[]byte) (index, term uint64, err error) {
+	br := bufio.NewReaderSize(r, 256<<10)
+	rd := &snapReader{r: br}
+	if v := rd.u32(); rd.err == nil && v != snapshotVersion {
+		return 0, 0, fmt.Errorf("fsm: snapshot version %d not supported", v)
+	}
+	index, term = rd.u64(), rd.u64()
+	epoch, start, lastTerm, lastZxid := rd.u64(), rd.u64(), rd.u64(), int64(rd.u64())
+	nl := rd.u32()
+	if rd.err != nil {
+		return 0, 0, rd.fail()
+	}
+	lists := make([][]proto.ACL, 0, min(int(nl), 1<<16))
+	d := jute.NewDecoder(nil)
+	for i := uint32(0); i < nl && rd.err == nil; i++ {
+		b := rd.record()
+		if rd.err != nil {
+			break
+		}
+		d.Reset(b)
+		d.MaxBuffer = len(b)
+		n := d.Count(8)
+		l := make([]proto.ACL, 0, max(n, 0))
+		for j := 0; j < n && d.Err() == nil; j++ {
+			var a proto.ACL
+			a.Decode(d)
+			l = append(l, a)
+		}
+		if d.Err() != nil {
+			return 0, 0, fmt.Errorf("fsm: snapshot ACL list %d: %w", i, d.Err())
+		}
+		lists = append(lists, l)
+	}
+	nn := rd.u64()
+	if rd.err != nil {
+		return 0, 0, rd.fail()
+	}
+	f.tree.Reset()
+	for i := uint64(0); i < nn; i++ {
+		b := rd.record()
+		if rd.err != nil {
+			return 0, 0, rd.fail()
+		}
+		d.Reset(b)
+		d.MaxBuffer = len(b)
+		path := d.String()
+		data := d.Buffer()
+		ai := d.Int()
+		n := &znode.Node{Data: data}
+		n.Czxid, n.Mzxid, n.Ctime, n.Mtime, n.Pzxid, n.EphemeralOwner = d.Long(), d.Long(), d.Long(), d.Long(), d.Long(), d.Long()
+		n.Version, n.Cversion, n.Aversion = d.Int(), d.Int(), d.Int()
+		if d.Err() != nil {
+			return 0, 0, fmt.Errorf("fsm: snapshot node %d: %w", i, d.Err())
+		}
+		if ai >= 0 {
+			if int(ai) >= len(lists) {
+				return 0, 0, fmt.Errorf("fsm: snapshot node %q: ACL index %d out of range", path, ai)
+			}
+			n.ACL = lists[ai]
+		}
+		if path != "/" {
+			parent, _ := znode.Split(path)
+			if f.tree.Get(parent) == nil || znode.ValidatePath(path) != nil {
+				return 0, 0, fmt.Errorf("fsm: snapshot node %q out of order or invalid", path)
+			}
+		}
+		f.tree.Insert(path, n)
+	}
+	ns := rd.u32()
+	f.sessions = map[int64]*Session{}
+	for i := uint32(0); i < ns && rd.err == nil; i++ {
+		id := int64(rd.u64())
+		to := int32(rd.u32())
+		f.sessions[id] = &Session{ID: id, Timeout: to}
+	}
+	if rd.err != nil {
+		return 0, 0, rd.fail()
+	}
+	if m := rd.record(); rd.err == nil {
+		*membership = append([]byte(nil), m...)
+	} else {
+		return 0, 0, rd.fail()
+	}
+	f.zx.Epoch, f.zx.EpochStart, f.zx.LastTerm = epoch, start, lastTerm
+	f.lastZxid.Store(lastZxid)
+	f.applied.Store(index)
+	return index, term, nil
+}
+
+type snapReader struct {
+	r   *bufio.Reader
+	err error
+	buf []byte
+}
+
+func (s *snapReader) fail() error { return fmt.Errorf("fsm: snapshot truncated or unreadable: %w", s.err) }
+
+func (s *snapReader) read(n int) []byte {
+	if s.err != nil {
+		return nil
+	}
+	if cap(s.buf) < n {
+		s.buf = make([]byte, n)
+	}
+	b := s.buf[:n]
+	if _, err := io.ReadFull(s.r, b); err != nil {
+		s.err = err
+		return nil
+	}
+	return b
+}
+
+func (s *snapReader) u32() uint32 {
+	b := s.read(4)
+	if b == nil {
+		return 0
+	}
+	return binary.BigEndian.Uint32(b)
+}
+
+func (s *snapReader) u64() uint64 {
+	b := s.read(8)
+	if b == nil {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+// record reads a uint32-length-prefixed record (at most 64 MiB).
+func (s *snapReader) record() []byte {
+	n := s.u32()
+	if s.err != nil {
+		return nil
+	}
+	if n > 64<<20 {
+		s.err = fmt.Errorf("record of %d bytes", n)
+		return nil
+	}
+	return s.read(int(n))
+}

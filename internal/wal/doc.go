@@ -1,0 +1,60 @@
+// Package wal is Warren's write-ahead log: the durable copy of the raft log
+// (entries and HardState) in a directory of preallocated segment files.
+//
+// # Files
+//
+// Segments are named wal-<seq>-<firstIndex>.wal (both 16 lowercase hex
+// digits): seq counts segments from 1, firstIndex is the raft index of the
+// first entry that may be written to it. A segment is preallocated to
+// Options.SegmentSize bytes (zoo.cfg preAllocSize) so that appends do not
+// change the file size and fdatasync does not have to write metadata.
+//
+// # Records
+//
+// A segment is a sequence of records, each starting at an 8-byte-aligned
+// offset:
+//
+//	offset 0  uint32 big-endian  CRC-32C (Castagnoli) of bytes 4 .. 9+len
+//	offset 4  uint32 big-endian  len: payload length
+//	offset 8  uint8              type
+//	offset 9  len bytes          payload
+//	          zero padding to the next multiple of 8
+//
+// The checksum covers the length, so a torn or zeroed length cannot pass for
+// a record. Types and payloads:
+//
+//	1 segment header  magic "WRNWAL01", uint64 seq, uint64 firstIndex
+//	2 entry           a raftpb.Entry in protobuf encoding
+//	3 hard state      a raftpb.HardState in protobuf encoding
+//	4 commit          uint64 batch number (strictly increasing across the log)
+//	5 snapshot        uint64 index, uint64 term: a snapshot at that index is durable
+//	6 segment end     uint64 seq: nothing follows in this segment
+//
+// A batch is the records written by one Save, closed by a commit record, and
+// made durable by one fdatasync (group commit: every client write that
+// arrived while the previous fsync ran shares the next one). Records after
+// the last commit record of the log belong to a batch that never completed
+// and are ignored.
+//
+// # Recovery
+//
+// Open reads every segment in order. The first record of a segment must be
+// its header; every segment but the last must end with a segment-end record.
+// In the last segment, reading stops at the first position holding no valid
+// record (zero bytes, a checksum mismatch, a length that overruns the file).
+// If a valid commit record appears anywhere after that position, committed
+// data was damaged: Open refuses with an error naming the file and offset.
+// Otherwise the damage is a torn tail from a crash during an unfinished
+// batch: it is cut off (the file is truncated there and preallocated again,
+// so no stale bytes survive) with a log line. A damaged record in an earlier
+// segment is always refused.
+//
+// Entries are replayed with raft's overwrite rule: an entry at index i
+// replaces any entry at i or later.
+//
+// # Errors
+//
+// A failed write, fdatasync or preallocation leaves the log in an unknown
+// state; the WAL reports it and accepts no more writes. The server treats it
+// as fatal and exits (it never retries an fsync).
+package wal

@@ -1,0 +1,580 @@
+package wal
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// ErrCorrupt reports committed log data that failed its checks.
+var ErrCorrupt = errors.New("wal: corrupt")
+
+// ErrFailed is returned once a write or sync has failed: the WAL accepts no
+// more writes.
+var ErrFailed = errors.New("wal: an earlier write or sync failed")
+
+// Options configure a WAL.
+type Options struct {
+	// SegmentSize is the preallocated size of each segment (default 64 MiB).
+	SegmentSize int64
+	// FS is the file system (default the real one).
+	FS FS
+	// Logger receives recovery messages.
+	Logger *slog.Logger
+	// NoSync skips fdatasync (tests and benchmarks only).
+	NoSync bool
+}
+
+// State is what Open recovered.
+type State struct {
+	HardState *raftpb.HardState
+	// Entries are every entry the log holds, contiguous, oldest first (the
+	// caller drops those covered by the snapshot it loads).
+	Entries []*raftpb.Entry
+	// Snapshot is the newest snapshot marker (zero if none).
+	Snapshot SnapshotMark
+	// Repaired is set if a torn tail was cut off.
+	Repaired bool
+}
+
+// SnapshotMark records that a snapshot at Index/Term is durable.
+type SnapshotMark struct{ Index, Term uint64 }
+
+type segment struct {
+	name       string
+	seq        uint64
+	firstIndex uint64
+}
+
+// WAL is an open write-ahead log. Save, SaveSnapshot and ReleaseTo must not
+// be called concurrently with each other (the raft loop is the only writer).
+type WAL struct {
+	dir  string
+	opts Options
+	fs   FS
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	segs     []segment
+	f        File
+	off      int64
+	batch    uint64
+	lastIdx  uint64
+	failed   error
+	buf      []byte
+	syncs    uint64
+	lastSnap SnapshotMark
+}
+
+func segName(seq, first uint64) string { return fmt.Sprintf("wal-%016x-%016x.wal", seq, first) }
+
+func parseSegName(name string) (seq, first uint64, ok bool) {
+	if !strings.HasPrefix(name, "wal-") || !strings.HasSuffix(name, ".wal") {
+		return 0, 0, false
+	}
+	parts := strings.Split(strings.TrimSuffix(strings.TrimPrefix(name, "wal-"), ".wal"), "-")
+	if len(parts) != 2 || len(parts[0]) != 16 || len(parts[1]) != 16 {
+		return 0, 0, false
+	}
+	s, err1 := strconv.ParseUint(parts[0], 16, 64)
+	f, err2 := strconv.ParseUint(parts[1], 16, 64)
+	return s, f, err1 == nil && err2 == nil
+}
+
+// Open opens (creating if needed) the log in dir and recovers its state.
+func Open(dir string, opts Options) (*WAL, *State, error) {
+	if opts.SegmentSize <= 0 {
+		opts.SegmentSize = 64 << 20
+	}
+	if opts.FS == nil {
+		opts.FS = OSFS{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	w := &WAL{dir: dir, opts: opts, fs: opts.FS, log: opts.Logger}
+	if err := w.fs.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("wal: create %s: %w", dir, err)
+	}
+	names, err := w.fs.ReadDir(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("wal: read %s: %w", dir, err)
+	}
+	for _, n := range names {
+		if seq, first, ok := parseSegName(n); ok {
+			w.segs = append(w.segs, segment{n, seq, first})
+		}
+	}
+	sort.Slice(w.segs, func(i, j int) bool { return w.segs[i].seq < w.segs[j].seq })
+	for i := 1; i < len(w.segs); i++ {
+		if w.segs[i].seq != w.segs[i-1].seq+1 {
+			return nil, nil, fmt.Errorf("%w: segment %s follows %s: a segment is missing", ErrCorrupt, w.segs[i].name, w.segs[i-1].name)
+		}
+	}
+	// A crash right after creating a segment can leave it without its
+	// header; such a file holds nothing and is removed.
+	if n := len(w.segs); n > 0 {
+		path := filepath.Join(dir, w.segs[n-1].name)
+		if empty, err := w.isEmptyFile(path); err != nil {
+			return nil, nil, err
+		} else if empty {
+			w.log.Warn("wal: removing a segment that was created but never written", "file", path)
+			if err := w.fs.Remove(path); err != nil {
+				return nil, nil, fmt.Errorf("wal: remove %s: %w", path, err)
+			}
+			w.segs = w.segs[:n-1]
+		}
+	}
+	st := &State{}
+	if len(w.segs) == 0 {
+		if err := w.cut(1, 1); err != nil {
+			return nil, nil, err
+		}
+		return w, st, nil
+	}
+	if err := w.recover(st); err != nil {
+		return nil, nil, err
+	}
+	return w, st, nil
+}
+
+// recover replays every segment into st and leaves the last one open for appends.
+func (w *WAL) recover(st *State) error {
+	var (
+		ents    []*raftpb.Entry
+		pending []pendingRec
+	)
+	for i, sg := range w.segs {
+		last := i == len(w.segs)-1
+		path := filepath.Join(w.dir, sg.name)
+		f, err := w.fs.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("wal: open %s: %w", path, err)
+		}
+		size, err := f.Size()
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("wal: stat %s: %w", path, err)
+		}
+		data := make([]byte, size)
+		if _, err := f.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
+			f.Close()
+			return fmt.Errorf("wal: read %s: %w", path, err)
+		}
+		off := 0
+		sawHeader, sawEnd := false, false
+		committedOff := -1
+		for off < len(data) && !sawEnd {
+			typ, payload, size, ok := parseRecord(data[off:])
+			if !ok {
+				break
+			}
+			if !sawHeader {
+				if typ != typeHeader || len(payload) != 24 || string(payload[:8]) != magic ||
+					binary.BigEndian.Uint64(payload[8:]) != sg.seq {
+					f.Close()
+					return fmt.Errorf("%w: %s: bad segment header; the file is not a Warren WAL segment of this log", ErrCorrupt, path)
+				}
+				sawHeader = true
+				off += size
+				committedOff = off
+				continue
+			}
+			switch typ {
+			case typeCommit:
+				if len(payload) != 8 {
+					f.Close()
+					return fmt.Errorf("%w: %s offset %d: bad commit record", ErrCorrupt, path, off)
+				}
+				b := binary.BigEndian.Uint64(payload)
+				if b <= w.batch {
+					f.Close()
+					return fmt.Errorf("%w: %s offset %d: batch %d after batch %d", ErrCorrupt, path, off, b, w.batch)
+				}
+				w.batch = b
+				for _, p := range pending {
+					if err := applyRec(p, st, &ents); err != nil {
+						f.Close()
+						return fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
+					}
+				}
+				pending = pending[:0]
+				committedOff = off + size
+			case typeEnd:
+				sawEnd = true
+				committedOff = off + size
+			default:
+				pending = append(pending, pendingRec{typ, append([]byte(nil), payload...)})
+			}
+			off += size
+		}
+		if !sawHeader {
+			f.Close()
+			return fmt.Errorf("%w: %s: no segment header", ErrCorrupt, path)
+		}
+		if !last {
+			f.Close()
+			if !sawEnd {
+				return fmt.Errorf("%w: %s offset %d: damaged record before the end of a full segment; restore the data directory from a replica or backup", ErrCorrupt, path, off)
+			}
+			continue
+		}
+		// Last segment: anything after the last commit is an unfinished batch.
+		if sawEnd {
+			// The crash came between closing this segment and creating the
+			// next: start the next one now.
+			f.Close()
+			st.Entries = ents
+			if len(ents) > 0 {
+				w.lastIdx = ents[len(ents)-1].GetIndex()
+			}
+			w.lastSnap = st.Snapshot
+			return w.cut(sg.seq+1, w.lastIdx+1)
+		}
+		if at, found := findCommit(data, off); found {
+			f.Close()
+			return fmt.Errorf("%w: %s offset %d: damaged record followed by committed data at offset %d; "+
+				"the log cannot be trusted past this point: restore the data directory from a replica or backup, "+
+				"or move it aside to start empty", ErrCorrupt, path, off, at)
+		}
+		if len(pending) > 0 || !allZero(data[committedOff:]) {
+			w.log.Warn("wal: cutting off a torn tail (an unfinished batch from a crash)",
+				"file", path, "offset", committedOff, "bytes", len(data)-committedOff)
+			if err := f.Truncate(int64(committedOff)); err != nil {
+				f.Close()
+				return fmt.Errorf("wal: truncate %s: %w", path, err)
+			}
+			if err := f.Allocate(w.opts.SegmentSize); err != nil {
+				f.Close()
+				return fmt.Errorf("wal: preallocate %s: %w", path, err)
+			}
+			if err := f.Sync(); err != nil {
+				f.Close()
+				return fmt.Errorf("wal: sync %s: %w", path, err)
+			}
+			st.Repaired = true
+		}
+		w.f = f
+		w.off = int64(committedOff)
+	}
+	st.Entries = ents
+	if len(ents) > 0 {
+		w.lastIdx = ents[len(ents)-1].GetIndex()
+	}
+	w.lastSnap = st.Snapshot
+	return nil
+}
+
+// isEmptyFile reports whether the file holds only zero bytes.
+func (w *WAL) isEmptyFile(path string) (bool, error) {
+	f, err := w.fs.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return false, fmt.Errorf("wal: open %s: %w", path, err)
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return false, fmt.Errorf("wal: stat %s: %w", path, err)
+	}
+	buf := make([]byte, 64<<10)
+	for off := int64(0); off < size; off += int64(len(buf)) {
+		n, err := f.ReadAt(buf, off)
+		if !allZero(buf[:n]) {
+			return false, nil
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return false, fmt.Errorf("wal: read %s: %w", path, err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return true, nil
+}
+
+type pendingRec struct {
+	typ     byte
+	payload []byte
+}
+
+func applyRec(p pendingRec, st *State, ents *[]*raftpb.Entry) error {
+	switch p.typ {
+	case typeEntry:
+		e := &raftpb.Entry{}
+		if err := proto.Unmarshal(p.payload, e); err != nil {
+			return fmt.Errorf("entry: %w", err)
+		}
+		idx := e.GetIndex()
+		es := *ents
+		if n := len(es); n > 0 {
+			first := es[0].GetIndex()
+			switch {
+			case idx <= first:
+				es = es[:0]
+			case idx <= es[n-1].GetIndex():
+				es = es[:idx-first]
+			case idx != es[n-1].GetIndex()+1:
+				return fmt.Errorf("entry %d after %d: gap", idx, es[n-1].GetIndex())
+			}
+		}
+		*ents = append(es, e)
+	case typeHardState:
+		hs := &raftpb.HardState{}
+		if err := proto.Unmarshal(p.payload, hs); err != nil {
+			return fmt.Errorf("hard state: %w", err)
+		}
+		st.HardState = hs
+	case typeSnapshot:
+		if len(p.payload) != 16 {
+			return fmt.Errorf("snapshot record of %d bytes", len(p.payload))
+		}
+		m := SnapshotMark{binary.BigEndian.Uint64(p.payload), binary.BigEndian.Uint64(p.payload[8:])}
+		if m.Index > st.Snapshot.Index {
+			st.Snapshot = m
+		}
+	default:
+		return fmt.Errorf("unknown record type %d", p.typ)
+	}
+	return nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// findCommit looks for a valid commit record at any aligned offset from off on.
+func findCommit(data []byte, off int) (int, bool) {
+	for p := (off + align) &^ (align - 1); p+headerLen <= len(data); p += align {
+		if data[p+8] != typeCommit {
+			continue
+		}
+		if typ, payload, _, ok := parseRecord(data[p:]); ok && typ == typeCommit && len(payload) == 8 {
+			return p, true
+		}
+	}
+	return 0, false
+}
+
+// cut starts segment seq whose entries begin at firstIndex.
+func (w *WAL) cut(seq, firstIndex uint64) error {
+	name := segName(seq, firstIndex)
+	path := filepath.Join(w.dir, name)
+	f, err := w.fs.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return w.fail(fmt.Errorf("wal: create %s: %w", path, err))
+	}
+	if err := f.Allocate(w.opts.SegmentSize); err != nil {
+		f.Close()
+		return w.fail(fmt.Errorf("wal: preallocate %s: %w", path, err))
+	}
+	hdr := appendRecord(nil, typeHeader, append([]byte(magic), u64(seq, firstIndex)...))
+	if _, err := f.WriteAt(hdr, 0); err != nil {
+		f.Close()
+		return w.fail(fmt.Errorf("wal: write %s: %w", path, err))
+	}
+	if err := w.sync(f); err != nil {
+		f.Close()
+		return w.fail(fmt.Errorf("wal: sync %s: %w", path, err))
+	}
+	if err := w.fs.SyncDir(w.dir); err != nil {
+		f.Close()
+		return w.fail(fmt.Errorf("wal: sync dir %s: %w", w.dir, err))
+	}
+	w.f = f
+	w.off = int64(len(hdr))
+	w.segs = append(w.segs, segment{name, seq, firstIndex})
+	return nil
+}
+
+func (w *WAL) sync(f File) error {
+	if w.opts.NoSync {
+		return nil
+	}
+	w.syncs++
+	return f.Sync()
+}
+
+func (w *WAL) fail(err error) error {
+	if w.failed == nil {
+		w.failed = err
+	}
+	return err
+}
+
+// Save appends HardState (if not nil/empty) and entries as one batch and,
+// when mustSync, makes it durable with one fdatasync before returning.
+func (w *WAL) Save(hs *raftpb.HardState, ents []*raftpb.Entry, mustSync bool) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failed != nil {
+		return fmt.Errorf("%w: %v", ErrFailed, w.failed)
+	}
+	if hs == nil && len(ents) == 0 {
+		return nil
+	}
+	b := w.buf[:0]
+	for _, e := range ents {
+		p, err := proto.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("wal: encode entry: %w", err)
+		}
+		b = appendRecord(b, typeEntry, p)
+	}
+	if hs != nil {
+		p, err := proto.Marshal(hs)
+		if err != nil {
+			return fmt.Errorf("wal: encode hard state: %w", err)
+		}
+		b = appendRecord(b, typeHardState, p)
+	}
+	if err := w.writeBatch(b, firstIndex(ents)); err != nil {
+		return err
+	}
+	if len(ents) > 0 {
+		w.lastIdx = ents[len(ents)-1].GetIndex()
+	}
+	if mustSync {
+		if err := w.sync(w.f); err != nil {
+			return w.fail(fmt.Errorf("wal: fdatasync: %w", err))
+		}
+	}
+	if cap(b) <= 4<<20 {
+		w.buf = b[:0]
+	}
+	return nil
+}
+
+func firstIndex(ents []*raftpb.Entry) uint64 {
+	if len(ents) == 0 {
+		return 0
+	}
+	return ents[0].GetIndex()
+}
+
+// writeBatch closes b with a commit record and writes it, cutting a new
+// segment first if it does not fit.
+func (w *WAL) writeBatch(b []byte, first uint64) error {
+	w.batch++
+	b = appendRecord(b, typeCommit, u64(w.batch))
+	endRec := appendRecord(nil, typeEnd, u64(0))
+	if w.off+int64(len(b))+int64(len(endRec)) > w.opts.SegmentSize && w.off > 64 {
+		if err := w.rollover(first); err != nil {
+			return err
+		}
+	}
+	if _, err := w.f.WriteAt(b, w.off); err != nil {
+		return w.fail(fmt.Errorf("wal: write: %w", err))
+	}
+	w.off += int64(len(b))
+	w.buf = b
+	return nil
+}
+
+// rollover closes the current segment with an end record and starts the next.
+func (w *WAL) rollover(first uint64) error {
+	cur := w.segs[len(w.segs)-1]
+	end := appendRecord(nil, typeEnd, u64(cur.seq))
+	if _, err := w.f.WriteAt(end, w.off); err != nil {
+		return w.fail(fmt.Errorf("wal: write: %w", err))
+	}
+	if err := w.sync(w.f); err != nil {
+		return w.fail(fmt.Errorf("wal: fdatasync: %w", err))
+	}
+	if err := w.f.Close(); err != nil {
+		return w.fail(fmt.Errorf("wal: close: %w", err))
+	}
+	if first == 0 {
+		first = w.lastIdx + 1
+	}
+	return w.cut(cur.seq+1, first)
+}
+
+// SaveSnapshot records durably that a snapshot at (index, term) exists.
+func (w *WAL) SaveSnapshot(index, term uint64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failed != nil {
+		return fmt.Errorf("%w: %v", ErrFailed, w.failed)
+	}
+	b := appendRecord(w.buf[:0], typeSnapshot, u64(index, term))
+	if err := w.writeBatch(b, 0); err != nil {
+		return err
+	}
+	if err := w.sync(w.f); err != nil {
+		return w.fail(fmt.Errorf("wal: fdatasync: %w", err))
+	}
+	w.lastSnap = SnapshotMark{index, term}
+	return nil
+}
+
+// ReleaseTo deletes whole segments holding only entries at or below index
+// (call it once a snapshot at index is durable). The segment being written
+// is never deleted.
+func (w *WAL) ReleaseTo(index uint64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	keep := 0
+	// Segment i holds entries [first_i, first_{i+1}); it can go if
+	// first_{i+1}-1 <= index.
+	for keep+1 < len(w.segs) && w.segs[keep+1].firstIndex > 0 && w.segs[keep+1].firstIndex-1 <= index {
+		keep++
+	}
+	for _, sg := range w.segs[:keep] {
+		if err := w.fs.Remove(filepath.Join(w.dir, sg.name)); err != nil {
+			return fmt.Errorf("wal: remove %s: %w", sg.name, err)
+		}
+	}
+	if keep > 0 {
+		w.segs = append([]segment(nil), w.segs[keep:]...)
+		if err := w.fs.SyncDir(w.dir); err != nil {
+			return fmt.Errorf("wal: sync dir: %w", err)
+		}
+	}
+	return nil
+}
+
+// Syncs returns the number of fdatasync calls made (for metrics and tests).
+func (w *WAL) Syncs() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.syncs
+}
+
+// Segments returns the current segment file names, oldest first.
+func (w *WAL) Segments() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]string, len(w.segs))
+	for i, s := range w.segs {
+		out[i] = s.name
+	}
+	return out
+}
+
+// Close closes the open segment.
+func (w *WAL) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return nil
+	}
+	err := w.f.Close()
+	w.f = nil
+	return err
+}
