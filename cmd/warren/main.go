@@ -22,6 +22,8 @@ const usage = `usage: warren <command> [arguments]
 
 commands:
   server   run a server (standalone until the ensemble lands)
+  dump     print a data directory's log and snapshots
+  purge    delete old snapshots and the log segments only they needed
 
 Run 'warren <command> -h' for a command's flags.
 `
@@ -34,6 +36,10 @@ func main() {
 	switch os.Args[1] {
 	case "server":
 		os.Exit(runServer(os.Args[2:], os.Stdout, os.Stderr))
+	case "dump":
+		os.Exit(runDump(os.Args[2:], os.Stdout, os.Stderr))
+	case "purge":
+		os.Exit(runPurge(os.Args[2:], os.Stdout, os.Stderr))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:

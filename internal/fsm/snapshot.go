@@ -9,6 +9,7 @@ import (
 
 	"github.com/warren-zk/warren/internal/jute"
 	"github.com/warren-zk/warren/internal/proto"
+	"github.com/warren-zk/warren/internal/txn"
 	"github.com/warren-zk/warren/internal/znode"
 )
 
@@ -299,3 +300,6 @@ func (s *snapReader) record() []byte {
 	}
 	return s.read(int(n))
 }
+
+// ZxidState returns the zxid computation state (for inspection tools).
+func (f *FSM) ZxidState() txn.ZxidState { return f.zx }
