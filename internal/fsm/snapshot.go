@@ -255,7 +255,9 @@ type snapReader struct {
 	buf []byte
 }
 
-func (s *snapReader) fail() error { return fmt.Errorf("fsm: snapshot truncated or unreadable: %w", s.err) }
+func (s *snapReader) fail() error {
+	return fmt.Errorf("fsm: snapshot truncated or unreadable: %w", s.err)
+}
 
 func (s *snapReader) read(n int) []byte {
 	if s.err != nil {
