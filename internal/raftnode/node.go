@@ -55,6 +55,16 @@ type Config struct {
 	Tick time.Duration
 	// Apply receives committed entries in log order, on the loop goroutine.
 	Apply func(ents []*raftpb.Entry)
+	// Send delivers messages to peers (after their entries are persisted).
+	// Nil for a one-member group.
+	Send func(msgs []*raftpb.Message)
+	// ApplySnapshot installs a snapshot received from the leader (its file
+	// is already on disk); called on the loop goroutine before any entry
+	// after it is applied.
+	ApplySnapshot func(snap *raftpb.Snapshot) error
+	// Learner starts the node as a non-voter (a ZooKeeper observer): it never
+	// campaigns.
+	Learner bool
 	// Logger is used for raft's and our own messages.
 	Logger *slog.Logger
 }
@@ -78,15 +88,20 @@ type Node struct {
 
 	propc chan proposal
 	readc chan readReq
+	recvc chan *raftpb.Message
+	repc  chan func(*raft.RawNode)
 	stopc chan struct{}
 	done  chan struct{}
 
-	leader atomic.Uint64
-	readID atomic.Uint64
-	err    error
-	cs     *raftpb.ConfState
-	reads  map[uint64]readReq
-	once   sync.Once
+	leader     atomic.Uint64
+	state      atomic.Int32 // raft.StateType
+	leaderSeen atomic.Int64 // unix nanos of the last message from the leader
+	term       atomic.Uint64
+	readID     atomic.Uint64
+	err        error
+	cs         *raftpb.ConfState
+	reads      map[uint64]readReq
+	once       sync.Once
 }
 
 // Start creates the node and runs its loop until Stop or ctx ends.
@@ -154,6 +169,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		cfg: cfg, rn: rn, storage: st, log: cfg.Logger,
 		propc: make(chan proposal, 4096),
 		readc: make(chan readReq, 256),
+		recvc: make(chan *raftpb.Message, 4096),
+		repc:  make(chan func(*raft.RawNode), 64),
 		stopc: make(chan struct{}),
 		done:  make(chan struct{}),
 		reads: map[uint64]readReq{},
@@ -165,7 +182,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := n.handleReady(); err != nil {
 		return nil, fmt.Errorf("raftnode: bootstrap ready: %w", err)
 	}
-	if len(cfg.Peers) == 1 && cfg.Peers[0] == cfg.ID {
+	if len(cfg.Peers) == 1 && cfg.Peers[0] == cfg.ID && !cfg.Learner {
 		if err := rn.Campaign(); err != nil {
 			return nil, fmt.Errorf("raftnode: campaign: %w", err)
 		}
@@ -302,6 +319,19 @@ func (n *Node) run(ctx context.Context) {
 					break drain
 				}
 			}
+		case m := <-n.recvc:
+			n.step(m)
+		drainRecv:
+			for i := 0; i < maxBatch; i++ {
+				select {
+				case m := <-n.recvc:
+					n.step(m)
+				default:
+					break drainRecv
+				}
+			}
+		case fn := <-n.repc:
+			fn(n.rn)
 		case r := <-n.readc:
 			n.reads[r.id] = r
 			var ctxb [8]byte
@@ -316,6 +346,81 @@ func (n *Node) run(ctx context.Context) {
 	}
 }
 
+func (n *Node) step(m *raftpb.Message) {
+	if m.GetFrom() != 0 && m.GetFrom() == n.leader.Load() {
+		n.leaderSeen.Store(time.Now().UnixNano())
+	}
+	if err := n.rn.Step(m); err != nil && !errors.Is(err, raft.ErrStepPeerNotFound) {
+		n.log.Debug("raft step", "err", err, "type", m.GetType().String(), "from", m.GetFrom())
+	}
+}
+
+// Step hands a message from a peer to raft. It never blocks: when the
+// queue is full the message is dropped (raft retransmits).
+func (n *Node) Step(m *raftpb.Message) {
+	select {
+	case n.recvc <- m:
+	default:
+	}
+}
+
+// ReportUnreachable tells raft that a peer could not be reached.
+func (n *Node) ReportUnreachable(id uint64) {
+	n.do(func(rn *raft.RawNode) { rn.ReportUnreachable(id) })
+}
+
+// ReportSnapshot tells raft whether a snapshot reached a peer.
+func (n *Node) ReportSnapshot(id uint64, ok bool) {
+	st := raft.SnapshotFinish
+	if !ok {
+		st = raft.SnapshotFailure
+	}
+	n.do(func(rn *raft.RawNode) { rn.ReportSnapshot(id, st) })
+}
+
+// TransferLeadership asks raft to hand leadership to id.
+func (n *Node) TransferLeadership(id uint64) {
+	n.do(func(rn *raft.RawNode) { rn.TransferLeader(id) })
+}
+
+func (n *Node) do(fn func(*raft.RawNode)) {
+	select {
+	case n.repc <- fn:
+	case <-n.done:
+	}
+}
+
+// Status returns raft's status (including progress on a leader).
+func (n *Node) Status() raft.Status {
+	ch := make(chan raft.Status, 1)
+	n.do(func(rn *raft.RawNode) { ch <- rn.Status() })
+	select {
+	case st := <-ch:
+		return st
+	case <-n.done:
+		return raft.Status{}
+	}
+}
+
+// IsLeader reports whether this node is the raft leader.
+func (n *Node) IsLeader() bool { return raft.StateType(n.state.Load()) == raft.StateLeader }
+
+// Term returns the current raft term.
+func (n *Node) Term() uint64 { return n.term.Load() }
+
+// LeaderContact returns when a message from the current leader last
+// arrived (zero time if never). On the leader it is always now.
+func (n *Node) LeaderContact() time.Time {
+	if n.IsLeader() {
+		return time.Now()
+	}
+	v := n.leaderSeen.Load()
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, v)
+}
+
 func (n *Node) propose(p proposal) {
 	if err := n.rn.Propose(p.data); err != nil {
 		if p.fail != nil {
@@ -328,7 +433,13 @@ func (n *Node) handleReady() error {
 	for n.rn.HasReady() {
 		rd := n.rn.Ready()
 		if rd.SoftState != nil {
-			n.leader.Store(rd.SoftState.Lead)
+			if old := n.leader.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead && rd.SoftState.Lead != 0 {
+				n.leaderSeen.Store(time.Now().UnixNano())
+			}
+			n.state.Store(int32(rd.SoftState.RaftState))
+		}
+		if rd.HardState != nil && rd.HardState.Term != nil {
+			n.term.Store(rd.HardState.GetTerm())
 		}
 		if n.cfg.Storage != nil {
 			var hs *raftpb.HardState
@@ -338,6 +449,18 @@ func (n *Node) handleReady() error {
 			if err := n.cfg.Storage.Save(hs, rd.Entries, rd.MustSync); err != nil {
 				return fmt.Errorf("persist: %w", err)
 			}
+		}
+		if !raft.IsEmptySnap(rd.Snapshot) {
+			if n.cfg.ApplySnapshot == nil {
+				return errors.New("raftnode: received a snapshot but cannot install one")
+			}
+			if err := n.cfg.ApplySnapshot(rd.Snapshot); err != nil {
+				return fmt.Errorf("install snapshot: %w", err)
+			}
+			if err := n.storage.ApplySnapshot(rd.Snapshot); err != nil {
+				return fmt.Errorf("install snapshot: %w", err)
+			}
+			n.cs = proto.Clone(rd.Snapshot.GetMetadata().GetConfState()).(*raftpb.ConfState)
 		}
 		if !raft.IsEmptyHardState(rd.HardState) {
 			if err := n.storage.SetHardState(rd.HardState); err != nil {
@@ -349,8 +472,9 @@ func (n *Node) handleReady() error {
 				return err
 			}
 		}
-		// Messages go to peers here once the ensemble exists; a one-member
-		// group sends none.
+		if len(rd.Messages) > 0 && n.cfg.Send != nil {
+			n.cfg.Send(rd.Messages)
+		}
 		for _, rs := range rd.ReadStates {
 			if len(rs.RequestCtx) == 8 {
 				id := binary.BigEndian.Uint64(rs.RequestCtx)

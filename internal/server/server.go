@@ -39,6 +39,9 @@ type Options struct {
 	ContainerCheckInterval time.Duration
 	// MaxBuffer is jute.maxbuffer (default 0xfffff).
 	MaxBuffer int
+	// PeerListener, if set, is used for the peer port instead of listening
+	// on the address of this server's server.N line.
+	PeerListener net.Listener
 }
 
 // Server is a Warren server.
@@ -76,6 +79,8 @@ type Server struct {
 	traceMask atomic.Int64
 
 	wal           *wal.WAL
+	ens           *ensemble
+	ready         atomic.Bool // the log is replayed up to a fresh read index
 	fatalc        chan error
 	snapshotting  bool   // guarded by the tree lock
 	lastSnapIndex uint64 // guarded by the tree lock
@@ -131,8 +136,15 @@ func New(cfg *config.Config, opts Options) *Server {
 func (s *Server) Start(ctx context.Context) error {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.started = time.Now()
+	if err := s.startEnsemble(); err != nil {
+		s.cancel()
+		return fmt.Errorf("server: %w", err)
+	}
 	restart, err := s.recover()
 	if err != nil {
+		if s.ens != nil {
+			s.ens.tr.Close()
+		}
 		s.cancel()
 		if s.wal != nil {
 			s.wal.Close()
@@ -143,17 +155,30 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.wal != nil {
 		storage = s.wal
 	}
-	node, err := raftnode.Start(s.ctx, raftnode.Config{
+	rc := raftnode.Config{
 		ID: uint64(s.id), Peers: []uint64{uint64(s.id)},
 		Storage: storage, Restart: restart,
-		Apply: s.apply, Logger: s.log,
-	})
+		Apply: s.apply, ApplySnapshot: s.installSnapshot, Logger: s.log,
+		Tick: 100 * time.Millisecond,
+	}
+	if s.ens != nil {
+		rc.Peers = s.ens.voters
+		rc.Send = s.sendRaft
+		rc.Learner = s.ens.learner
+	}
+	node, err := raftnode.Start(s.ctx, rc)
 	if err != nil {
 		s.cancel()
 		s.wal.Close()
 		return fmt.Errorf("server: start raft: %w", err)
 	}
 	s.node = node
+	if s.ens != nil {
+		if err := s.ens.tr.Start(); err != nil {
+			s.Stop()
+			return fmt.Errorf("server: peer port: %w", err)
+		}
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -162,15 +187,39 @@ func (s *Server) Start(ctx context.Context) error {
 			s.fatal(err)
 		}
 	}()
-	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	if err := node.WaitLeader(wctx); err != nil {
-		s.Stop()
-		return fmt.Errorf("server: no raft leader: %w", err)
-	}
-	if err := s.replayed(wctx); err != nil {
-		s.Stop()
-		return fmt.Errorf("server: replaying the log: %w", err)
+	if s.ens == nil {
+		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		if err := node.WaitLeader(wctx); err != nil {
+			s.Stop()
+			return fmt.Errorf("server: no raft leader: %w", err)
+		}
+		if err := s.replayed(wctx); err != nil {
+			s.Stop()
+			return fmt.Errorf("server: replaying the log: %w", err)
+		}
+		s.ready.Store(true)
+	} else {
+		// An ensemble member listens at once but serves clients only once
+		// it knows a leader and has applied everything committed before.
+		s.wg.Add(2)
+		go s.ensembleLoop()
+		go func() {
+			defer s.wg.Done()
+			for s.ctx.Err() == nil {
+				ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+				err := node.WaitLeader(ctx)
+				if err == nil {
+					err = s.replayed(ctx)
+				}
+				cancel()
+				if err == nil {
+					s.ready.Store(true)
+					s.log.Info("caught up with the ensemble; serving clients", "mode", s.Mode(), "zxid", fmt.Sprintf("0x%x", s.fsm.LastZxid()))
+					return
+				}
+			}
+		}()
 	}
 	// A server that starts (or a new leader) gives every session a full
 	// timeout before expiring any.
@@ -191,7 +240,7 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}
 	s.ln = ln
-	s.log.Info("serving clients", "addr", ln.Addr().String(), "mode", "standalone")
+	s.log.Info("listening for clients", "addr", ln.Addr().String(), "mode", s.Mode())
 	s.wg.Add(4)
 	go s.purgeLoop()
 	go s.acceptLoop()
@@ -225,6 +274,9 @@ func (s *Server) Stop() {
 	}
 	if s.node != nil {
 		s.node.Stop()
+	}
+	if s.ens != nil {
+		s.ens.tr.Close()
 	}
 	s.wg.Wait()
 	if s.wal != nil {
@@ -315,6 +367,26 @@ func (s *Server) attach(sid int64, c *conn) {
 func (s *Server) propose(e *txn.Entry, cb func(fsm.Result), fail func(error)) error {
 	e.Origin = s.id
 	e.Time = time.Now().UnixMilli()
+	if s.ens != nil && !s.node.IsLeader() {
+		if cb != nil {
+			e.ReqID = s.reqID.Add(1)
+			s.pendMu.Lock()
+			s.pending[e.ReqID] = cb
+			s.pendMu.Unlock()
+		}
+		failFwd := func(err error) {
+			if fail != nil {
+				fail(err)
+			}
+		}
+		if err := s.forwardWrite(e, failFwd); err != nil {
+			s.pendMu.Lock()
+			delete(s.pending, e.ReqID)
+			s.pendMu.Unlock()
+			return err
+		}
+		return nil
+	}
 	if cb != nil {
 		e.ReqID = s.reqID.Add(1)
 		s.pendMu.Lock()
@@ -347,7 +419,11 @@ func (s *Server) apply(ents []*raftpb.Entry) {
 			data = nil
 		}
 		res := s.fsm.Apply(e.GetTerm(), e.GetIndex(), data)
+		if res.Entry != nil && res.Entry.Op == proto.OpCreateSession && res.Err == proto.ErrOK {
+			s.sessions.Add(res.Entry.Session, time.Duration(res.Entry.Timeout)*time.Millisecond, time.Now())
+		}
 		if res.Entry != nil && res.Entry.Origin == s.id && res.Entry.ReqID != 0 {
+			s.forwardDone(res.Entry.ReqID)
 			s.pendMu.Lock()
 			cb := s.pending[res.Entry.ReqID]
 			delete(s.pending, res.Entry.ReqID)
@@ -423,6 +499,13 @@ func (s *Server) onSessionClosed(id int64) {
 
 // expireSessions proposes closeSession for sessions the tracker found silent.
 func (s *Server) expireSessions(ids []int64) {
+	if s.ens != nil && !s.node.IsLeader() {
+		// Only the leader decides expiry; followers just keep deadlines.
+		for _, id := range ids {
+			s.sessions.Reopen(id, time.Now())
+		}
+		return
+	}
 	for _, id := range ids {
 		s.log.Info("session expired", "session", fmt.Sprintf("0x%x", id))
 		id := id
@@ -443,6 +526,9 @@ func (s *Server) reaperLoop() {
 		case <-s.ctx.Done():
 			return
 		case now := <-t.C:
+			if s.ens != nil && !s.node.IsLeader() {
+				continue
+			}
 			for _, p := range s.reapCandidates(now) {
 				s.propose(&txn.Entry{Op: proto.OpDeleteContainer, Body: []byte(p)}, nil, nil)
 			}

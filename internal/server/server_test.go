@@ -134,6 +134,19 @@ func (r *raw) call(op proto.OpCode, body proto.Record, resp proto.Record) proto.
 	return proto.Err(h.Err)
 }
 
+// ping sends a ping (xid -2, as clients do) and waits for its reply,
+// collecting any events that arrive first.
+func (r *raw) ping() {
+	r.t.Helper()
+	e := jute.NewEncoder(nil)
+	h := proto.RequestHeader{Xid: proto.XidPing, Type: int32(proto.OpPing)}
+	h.Encode(e)
+	r.writeFrame(e.Bytes())
+	if rh, _ := r.reply(); rh.Xid != proto.XidPing {
+		r.t.Fatalf("ping reply xid %d", rh.Xid)
+	}
+}
+
 // expectClosed checks the server closes the connection without more data.
 func (r *raw) expectClosed() {
 	r.t.Helper()
@@ -223,7 +236,7 @@ func TestSessionExpiryDeletesEphemeralsAndFiresWatches(t *testing.T) {
 	owner.expectClosed()
 	deadline := time.Now().Add(5 * time.Second)
 	for len(watcher.evs) == 0 && time.Now().Before(deadline) {
-		watcher.call(proto.OpPing, nil, nil)
+		watcher.ping()
 		time.Sleep(50 * time.Millisecond)
 	}
 	if len(watcher.evs) != 1 || watcher.evs[0].Type != proto.EventNodeDeleted || watcher.evs[0].Path != "/e" {

@@ -34,6 +34,20 @@ func (s *Server) recover() (*raftnode.Restart, error) {
 		membership []byte
 		restoreErr error
 	)
+	// A brand-new data directory starts from the initial snapshot (the
+	// initial tree and membership at index 1), identical on every member.
+	existing, err := snap.List(SnapDir(s.cfg.DataDir))
+	if err != nil {
+		return nil, err
+	}
+	if len(existing) == 0 {
+		segs, _ := wal.SegmentNames(WALDir(s.cfg.DataLogDir))
+		if len(segs) == 0 {
+			if _, err := s.writeInitialSnapshot(); err != nil {
+				return nil, fmt.Errorf("writing the initial snapshot: %w", err)
+			}
+		}
+	}
 	meta, err := snap.LoadNewest(SnapDir(s.cfg.DataDir), s.log,
 		func() { s.fsm = s.newFSM() },
 		func(r io.Reader) error {
@@ -114,7 +128,7 @@ func (s *Server) maybeSnapshot() {
 		return
 	}
 	applied := s.fsm.AppliedIndex()
-	if applied-s.lastSnapIndex < s.snapThreshold {
+	if applied-s.lastSnapIndex < s.snapThreshold || s.node == nil { // nil: replaying inside raftnode.Start
 		return
 	}
 	snapshot := s.fsm.Capture()

@@ -96,6 +96,13 @@ func TestRestartRecoversTheSameTree(t *testing.T) {
 				t.Fatalf("sequential create after restart reused or bad name %q", cr.Path)
 			}
 			snaps, _ := filepath.Glob(filepath.Join(server.SnapDir(dir), "snap-*.snap"))
+			initial := filepath.Join(server.SnapDir(dir), "snap-0000000000000001-0000000000000001.snap")
+			for i, p := range snaps {
+				if p == initial { // every data directory starts from the initial snapshot
+					snaps = append(snaps[:i], snaps[i+1:]...)
+					break
+				}
+			}
 			if snapCount == 40 && len(snaps) == 0 {
 				t.Fatal("no snapshot written with snapCount=40 after >70 entries")
 			}

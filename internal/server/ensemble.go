@@ -1,0 +1,470 @@
+package server
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/warren-zk/warren/internal/config"
+	"github.com/warren-zk/warren/internal/fsm"
+	"github.com/warren-zk/warren/internal/snap"
+	"github.com/warren-zk/warren/internal/transport"
+	"github.com/warren-zk/warren/internal/txn"
+)
+
+// Role names as srvr/stat/mntr print them.
+const (
+	ModeStandalone = "standalone"
+	ModeLeader     = "leader"
+	ModeFollower   = "follower"
+	ModeObserver   = "observer"
+)
+
+// ensemble is the state a server keeps when it is one of several.
+type ensemble struct {
+	tr      *transport.TCP
+	voters  []uint64
+	learner bool
+
+	mu      sync.Mutex
+	forward map[uint64]forwarded // reqID -> where it went
+}
+
+type forwarded struct {
+	leader uint64
+	gen    uint64
+	fail   func(error)
+}
+
+// clusterID identifies the initial membership, so servers configured for
+// different ensembles refuse to talk to each other.
+func clusterID(servers []config.Server) uint64 {
+	ss := append([]config.Server(nil), servers...)
+	sort.Slice(ss, func(i, j int) bool { return ss[i].ID < ss[j].ID })
+	h := fnv.New64a()
+	for _, s := range ss {
+		fmt.Fprintf(h, "%d|%s|%d|%d|%s;", s.ID, s.Host, s.PeerPort, s.ElectionPort, s.Role)
+	}
+	return h.Sum64()
+}
+
+// initialConfState is the membership every server of a new ensemble starts
+// with: participants vote, observers are raft learners.
+func (s *Server) initialConfState() *raftpb.ConfState {
+	cs := &raftpb.ConfState{}
+	if !s.cfg.Distributed() {
+		cs.Voters = []uint64{uint64(s.id)}
+		return cs
+	}
+	for _, m := range s.cfg.Servers {
+		if m.Role == config.Observer {
+			cs.Learners = append(cs.Learners, uint64(m.ID))
+		} else {
+			cs.Voters = append(cs.Voters, uint64(m.ID))
+		}
+	}
+	return cs
+}
+
+// writeInitialSnapshot creates the snapshot every member of a new group
+// starts from: the initial tree at raft index 1, term 1, with the initial
+// membership. Identical on every server, so their logs agree from index 2.
+func (s *Server) writeInitialSnapshot() (snap.Meta, error) {
+	f := s.newFSM()
+	f.Lock()
+	f.Apply(1, 1, nil)
+	sn := f.Capture()
+	f.Unlock()
+	b, err := proto.Marshal(s.initialConfState())
+	if err != nil {
+		return snap.Meta{}, err
+	}
+	sn.Membership = b
+	return snap.Save(SnapDir(s.cfg.DataDir), 1, 1, func(w io.Writer) error {
+		_, err := sn.WriteTo(w)
+		return err
+	})
+}
+
+// startEnsemble creates the peer transport for a distributed config; it
+// starts listening (and delivering to the raft node) in Start, once the
+// node exists.
+func (s *Server) startEnsemble() error {
+	if !s.cfg.Distributed() {
+		return nil
+	}
+	var me *config.Server
+	peers := make([]transport.Peer, 0, len(s.cfg.Servers))
+	e := &ensemble{forward: map[uint64]forwarded{}}
+	for i := range s.cfg.Servers {
+		m := &s.cfg.Servers[i]
+		addr := net.JoinHostPort(m.Host, strconv.Itoa(m.PeerPort))
+		peers = append(peers, transport.Peer{ID: uint64(m.ID), Addr: addr})
+		if m.ID == s.id {
+			me = m
+			e.learner = m.Role == config.Observer
+		}
+		if m.Role != config.Observer {
+			e.voters = append(e.voters, uint64(m.ID))
+		}
+	}
+	if me == nil {
+		return fmt.Errorf("myid %d is not in the server list", s.id)
+	}
+	listen := net.JoinHostPort(me.Host, strconv.Itoa(me.PeerPort))
+	e.tr = transport.NewTCP(transport.Options{
+		ID: uint64(s.id), ClusterID: clusterID(s.cfg.Servers),
+		Listen: listen, Listener: s.opts.PeerListener,
+		Peers: peers, Handler: s, Logger: s.log,
+	})
+	s.ens = e
+	return nil
+}
+
+// Mode returns the role srvr and mntr report.
+func (s *Server) Mode() string {
+	if s.ens == nil {
+		return ModeStandalone
+	}
+	switch {
+	case s.ens.learner:
+		return ModeObserver
+	case s.node != nil && s.node.IsLeader():
+		return ModeLeader
+	}
+	return ModeFollower
+}
+
+// Serving reports whether the server may serve clients: standalone always;
+// in an ensemble only while it knows a leader that it heard from within
+// syncLimit ticks (ZooKeeper followers stop serving without a leader).
+func (s *Server) Serving() bool {
+	if !s.ready.Load() {
+		return false
+	}
+	if s.ens == nil {
+		return true
+	}
+	if s.node == nil || s.node.Leader() == 0 {
+		return false
+	}
+	limit := time.Duration(max(s.cfg.SyncLimit, 2)*max(s.cfg.TickTime, 1)) * time.Millisecond
+	return time.Since(s.node.LeaderContact()) <= limit
+}
+
+// sendRaft is raftnode's Send callback (raft loop goroutine: never blocks).
+func (s *Server) sendRaft(msgs []*raftpb.Message) {
+	for _, m := range msgs {
+		if m.GetType() == raftpb.MessageType_MsgSnap {
+			s.sendSnapshot(m)
+			continue
+		}
+		b, err := proto.Marshal(m)
+		if err != nil {
+			s.log.Error("encode raft message", "err", err)
+			continue
+		}
+		if err := s.ens.tr.Send(m.GetTo(), transport.KindRaft, b); err != nil {
+			s.node.ReportUnreachable(m.GetTo())
+		}
+	}
+}
+
+// sendSnapshot streams the snapshot file a MsgSnap refers to, in the background.
+func (s *Server) sendSnapshot(m *raftpb.Message) {
+	md := m.GetSnapshot().GetMetadata()
+	path := filepath.Join(SnapDir(s.cfg.DataDir), snap.FileName(md.GetIndex(), md.GetTerm()))
+	b, err := proto.Marshal(m)
+	if err != nil {
+		go s.node.ReportSnapshot(m.GetTo(), false)
+		return
+	}
+	to := m.GetTo()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ok := false
+		defer func() { s.node.ReportSnapshot(to, ok) }()
+		f, err := os.Open(path)
+		if err != nil {
+			s.log.Warn("cannot send snapshot", "peer", to, "err", err)
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, 10*time.Minute)
+		defer cancel()
+		start := time.Now()
+		if err := s.ens.tr.SendSnapshot(ctx, to, b, f, st.Size()); err != nil {
+			s.log.Warn("sending snapshot failed", "peer", to, "err", err)
+			return
+		}
+		ok = true
+		s.log.Info("snapshot sent", "peer", to, "index", md.GetIndex(), "bytes", st.Size(), "took", time.Since(start).Round(time.Millisecond))
+	}()
+}
+
+// Receive implements transport.Handler.
+func (s *Server) Receive(from uint64, kind byte, payload []byte) {
+	switch kind {
+	case transport.KindRaft:
+		m := &raftpb.Message{}
+		if err := proto.Unmarshal(payload, m); err != nil {
+			s.log.Warn("undecodable raft message", "peer", from, "err", err)
+			return
+		}
+		if s.node != nil {
+			s.node.Step(m)
+		}
+	case transport.KindForward:
+		s.handleForward(from, payload)
+	case transport.KindForwardReject:
+		if len(payload) == 8 {
+			s.rejectForward(binary.BigEndian.Uint64(payload), fmt.Errorf("the leader could not propose it"))
+		}
+	case transport.KindTouch:
+		for i := 0; i+8 <= len(payload); i += 8 {
+			id := int64(binary.BigEndian.Uint64(payload[i:]))
+			if e := s.sessions.Get(id); e != nil {
+				e.Touch(time.Now())
+			}
+		}
+	}
+}
+
+// ReceiveSnapshot implements transport.Handler: store the file, then let
+// raft see the message (it installs the snapshot through ApplySnapshot).
+func (s *Server) ReceiveSnapshot(from uint64, msg []byte, body io.Reader, size int64) error {
+	m := &raftpb.Message{}
+	if err := proto.Unmarshal(msg, m); err != nil {
+		return err
+	}
+	md := m.GetSnapshot().GetMetadata()
+	dir := SnapDir(s.cfg.DataDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	final := filepath.Join(dir, snap.FileName(md.GetIndex(), md.GetTerm()))
+	tmp := final + ".recv.tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := io.CopyN(f, body, size); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	f.Close()
+	// Check it whole before raft hears of it.
+	if _, err := snap.Load(tmp, func(r io.Reader) error { _, err := io.Copy(io.Discard, r); return err }); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	s.log.Info("snapshot received", "from", from, "index", md.GetIndex(), "bytes", size)
+	s.node.Step(m)
+	return nil
+}
+
+// installSnapshot is raftnode's ApplySnapshot callback (raft loop).
+func (s *Server) installSnapshot(rs *raftpb.Snapshot) error {
+	md := rs.GetMetadata()
+	path := filepath.Join(SnapDir(s.cfg.DataDir), snap.FileName(md.GetIndex(), md.GetTerm()))
+	s.fsm.Lock()
+	defer s.fsm.Unlock()
+	var restoreErr error
+	if _, err := snap.Load(path, func(r io.Reader) error {
+		_, _, _, restoreErr = s.fsm.Restore(r)
+		return restoreErr
+	}); err != nil {
+		return err
+	}
+	if err := s.wal.SaveSnapshot(md.GetIndex(), md.GetTerm()); err != nil {
+		return err
+	}
+	s.lastSnapIndex = md.GetIndex()
+	for _, id := range s.fsm.SessionIDs() {
+		if x := s.fsm.Session(id); x != nil && s.sessions.Get(id) == nil {
+			s.sessions.Add(id, time.Duration(x.Timeout)*time.Millisecond, time.Now())
+		}
+	}
+	s.log.Info("installed snapshot from the leader", "index", md.GetIndex(), "zxid", fmt.Sprintf("0x%x", s.fsm.LastZxid()))
+	return nil
+}
+
+// forwardWrite sends an encoded entry to the leader (follower/observer).
+func (s *Server) forwardWrite(e *txn.Entry, fail func(error)) error {
+	leader := s.node.Leader()
+	if leader == 0 || leader == uint64(s.id) {
+		return fmt.Errorf("no leader to forward to")
+	}
+	gen := s.ens.tr.Generation(leader)
+	s.ens.mu.Lock()
+	s.ens.forward[e.ReqID] = forwarded{leader: leader, gen: gen, fail: fail}
+	s.ens.mu.Unlock()
+	if err := s.ens.tr.Send(leader, transport.KindForward, e.Marshal()); err != nil {
+		s.ens.mu.Lock()
+		delete(s.ens.forward, e.ReqID)
+		s.ens.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// handleForward proposes a write a follower forwarded (leader only).
+func (s *Server) handleForward(from uint64, payload []byte) {
+	e, err := txn.Unmarshal(payload)
+	if err != nil {
+		s.log.Warn("undecodable forwarded write", "peer", from, "err", err)
+		return
+	}
+	reject := func(error) {
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], e.ReqID)
+		s.ens.tr.Send(from, transport.KindForwardReject, b[:])
+	}
+	if !s.node.IsLeader() {
+		reject(nil)
+		return
+	}
+	// The leader stamps the time; everything else comes from the follower.
+	e.Time = time.Now().UnixMilli()
+	if err := s.node.Propose(s.ctx, e.Marshal(), reject); err != nil {
+		reject(err)
+	}
+}
+
+// forwardDone forgets a forwarded write once it is applied here.
+func (s *Server) forwardDone(reqID uint64) {
+	if s.ens == nil {
+		return
+	}
+	s.ens.mu.Lock()
+	delete(s.ens.forward, reqID)
+	s.ens.mu.Unlock()
+}
+
+func (s *Server) rejectForward(reqID uint64, err error) {
+	s.ens.mu.Lock()
+	f, ok := s.ens.forward[reqID]
+	delete(s.ens.forward, reqID)
+	s.ens.mu.Unlock()
+	if ok {
+		s.pendMu.Lock()
+		delete(s.pending, reqID)
+		s.pendMu.Unlock()
+		f.fail(err)
+	}
+}
+
+// ensembleLoop does the periodic work of a member: fail forwarded writes
+// whose fate became unknown, send session touches to the leader, stop
+// serving clients without a leader, and extend every session when this
+// server becomes the leader.
+func (s *Server) ensembleLoop() {
+	defer s.wg.Done()
+	tick := time.Duration(max(s.cfg.TickTime, 1)) * time.Millisecond
+	t := time.NewTicker(min(tick/2, 50*time.Millisecond))
+	defer t.Stop()
+	touchEvery := tick / 2
+	lastTouch := time.Now()
+	wasLeader := false
+	wasServing := false
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-t.C:
+			leader := s.node.Leader()
+			// Forwarded writes sent to a former leader, or on a link that
+			// broke since, may or may not commit: their clients must see
+			// ConnectionLoss (never a blind retry).
+			var lost []forwarded
+			s.ens.mu.Lock()
+			for id, f := range s.ens.forward {
+				if f.leader != leader || s.ens.tr.Generation(f.leader) != f.gen {
+					lost = append(lost, f)
+					delete(s.ens.forward, id)
+				}
+			}
+			s.ens.mu.Unlock()
+			for _, f := range lost {
+				f.fail(fmt.Errorf("leader changed or link lost while a forwarded write was in flight"))
+			}
+			isLeader := s.node.IsLeader()
+			if isLeader && !wasLeader {
+				// A new leader gives every session a full timeout first.
+				s.fsm.RLock()
+				for _, id := range s.fsm.SessionIDs() {
+					if x := s.fsm.Session(id); x != nil {
+						s.sessions.Add(id, time.Duration(x.Timeout)*time.Millisecond, now)
+					}
+				}
+				s.fsm.RUnlock()
+				s.log.Info("became leader", "term", s.node.Term())
+			}
+			wasLeader = isLeader
+			if !isLeader && leader != 0 && now.Sub(lastTouch) >= touchEvery {
+				lastTouch = now
+				s.sendTouches(leader)
+			}
+			serving := s.Serving()
+			if wasServing && !serving {
+				s.log.Warn("lost contact with the leader; closing client connections until it is back")
+				s.closeClients()
+			}
+			wasServing = serving
+		}
+	}
+}
+
+// sendTouches tells the leader which sessions have a live connection here.
+func (s *Server) sendTouches(leader uint64) {
+	s.mu.Lock()
+	b := make([]byte, 0, 8*len(s.bySession))
+	for id := range s.bySession {
+		b = binary.BigEndian.AppendUint64(b, uint64(id))
+	}
+	s.mu.Unlock()
+	if len(b) > 0 {
+		s.ens.tr.Send(leader, transport.KindTouch, b)
+	}
+}
+
+// closeClients closes every client connection (the server stopped serving).
+func (s *Server) closeClients() {
+	s.forEachConn(func(c *conn) {
+		if !c.fourLW {
+			c.close()
+		}
+	})
+}
+
+var _ = fsm.Result{}

@@ -1,0 +1,78 @@
+package server_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/warren-zk/warren/internal/proto"
+	"github.com/warren-zk/warren/internal/server"
+	"github.com/warren-zk/warren/internal/testutil/warrentest"
+)
+
+func TestEnsembleReplicatesAndFailsOver(t *testing.T) {
+	e := warrentest.StartEnsemble(t, 3, 1, nil)
+	leader := e.Leader()
+	modes := map[string]int{}
+	for _, m := range e.Members {
+		modes[m.Server.Mode()]++
+	}
+	if modes[server.ModeLeader] != 1 || modes[server.ModeFollower] != 2 || modes[server.ModeObserver] != 1 {
+		t.Fatalf("modes = %v", modes)
+	}
+	// Write through a follower and the observer; read everywhere after sync.
+	var clients []*raw
+	for _, m := range e.Members {
+		r := dial(t, m.Addr)
+		r.connect(30000, 0, nil, true)
+		clients = append(clients, r)
+	}
+	for i, r := range clients {
+		if code := r.call(proto.OpCreate, &proto.CreateRequest{Path: fmt.Sprintf("/m%d", i), Data: []byte{byte(i)}, Acl: open}, nil); code != 0 {
+			t.Fatalf("create through member %d: %v", i+1, code)
+		}
+	}
+	for i, r := range clients {
+		r.call(proto.OpSync, &proto.SyncRequest{Path: "/"}, nil)
+		var ch proto.GetChildrenResponse
+		r.call(proto.OpGetChildren, &proto.GetChildrenRequest{Path: "/"}, &ch)
+		if len(ch.Children) != 5 { // zookeeper + m0..m3
+			t.Fatalf("member %d sees %v", i+1, ch.Children)
+		}
+	}
+	// An ephemeral created through a follower is replicated with its owner.
+	f := (leader + 1) % 3
+	clients[f].call(proto.OpCreate, &proto.CreateRequest{Path: "/eph", Acl: open, Flags: proto.ModeEphemeral}, nil)
+
+	// Kill the leader: a new one is elected and writes go on.
+	e.Stop(leader)
+	deadline := time.Now().Add(20 * time.Second)
+	for e.Leader() < 0 || e.Leader() == leader {
+		if time.Now().After(deadline) {
+			t.Fatal("no new leader after the old one stopped")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.WaitServing(20 * time.Second)
+	survivor := (leader + 2) % 3
+	r := dial(t, e.Members[survivor].Addr)
+	r.connect(30000, 0, nil, true)
+	if code := r.call(proto.OpCreate, &proto.CreateRequest{Path: "/after", Acl: open}, nil); code != 0 {
+		t.Fatalf("create after failover: %v", code)
+	}
+	// The old leader comes back as a follower and catches up.
+	e.Start(leader)
+	e.WaitServing(20 * time.Second)
+	if mode := e.Members[leader].Server.Mode(); mode != server.ModeFollower {
+		t.Fatalf("restarted leader is %s", mode)
+	}
+	q := dial(t, e.Members[leader].Addr)
+	q.connect(30000, 0, nil, true)
+	q.call(proto.OpSync, &proto.SyncRequest{Path: "/"}, nil)
+	if code := q.call(proto.OpExists, &proto.ExistsRequest{Path: "/after"}, &proto.ExistsResponse{}); code != 0 {
+		t.Fatalf("restarted member lacks /after: %v", code)
+	}
+	if code := q.call(proto.OpExists, &proto.ExistsRequest{Path: "/eph"}, &proto.ExistsResponse{}); code != 0 {
+		t.Fatalf("ephemeral of a live session lost in failover: %v", code)
+	}
+}
