@@ -21,9 +21,10 @@ import (
 const usage = `usage: warren <command> [arguments]
 
 commands:
-  server   run a server (standalone until the ensemble lands)
+  server   run a server (standalone, or a member of an ensemble)
   dump     print a data directory's log and snapshots
   purge    delete old snapshots and the log segments only they needed
+  bench    generate load against a ZooKeeper-protocol server, report ops/s and latency
 
 Run 'warren <command> -h' for a command's flags.
 `
@@ -40,6 +41,8 @@ func main() {
 		os.Exit(runDump(os.Args[2:], os.Stdout, os.Stderr))
 	case "purge":
 		os.Exit(runPurge(os.Args[2:], os.Stdout, os.Stderr))
+	case "bench":
+		os.Exit(runBench(os.Args[2:], os.Stdout, os.Stderr))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
@@ -96,10 +99,6 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if config.HasFatal(problems) {
-		return 1
-	}
-	if cfg.Distributed() {
-		log.Error("replicated ensembles are not supported yet; remove the server.N lines to run standalone")
 		return 1
 	}
 	if cfg.ClientPort == 0 {
