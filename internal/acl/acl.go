@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"net"
-	"strconv"
 	"strings"
 
 	"github.com/warren-zk/warren/internal/proto"
@@ -98,12 +97,10 @@ func Fixup(acl []proto.ACL, ids []proto.Id) ([]proto.ACL, error) {
 				return nil, ErrInvalidACL
 			}
 			out = append(out, a)
-		case "x509":
-			if a.Id.Id == "" {
-				return nil, ErrInvalidACL
-			}
-			out = append(out, a)
 		default:
+			// ZooKeeper registers only the ip and digest providers unless
+			// configured otherwise (zookeeper.authProvider.N); x509, sasl
+			// and any other scheme have no provider, so InvalidACL.
 			return nil, ErrInvalidACL
 		}
 	}
@@ -146,30 +143,72 @@ func Redact(acl []proto.ACL) []proto.ACL {
 	return out
 }
 
-func parseIPMask(s string) (net.IP, int, bool) {
-	addr, bits := s, -1
-	if i := strings.IndexByte(s, '/'); i >= 0 {
-		addr = s[:i]
-		b, err := strconv.Atoi(s[i+1:])
-		if err != nil || b < 0 {
+// parseIPMask parses an ip ACL id the way ZooKeeper's IPAuthenticationProvider does (3.8 and
+// 3.9 alike): a dotted IPv4 address of exactly four Integer.parseInt fields in 0..255 (IPv6 is
+// not supported: its addr2Bytes has no v6 branch), optionally followed by "/bits" with
+// 0 <= bits <= 32.
+func parseIPMask(s string) ([]byte, int, bool) {
+	parts := strings.SplitN(s, "/", 2)
+	ip, ok := v4Bytes(parts[0])
+	if !ok {
+		return nil, 0, false
+	}
+	bits := 32
+	if len(parts) == 2 {
+		b, ok := javaParseInt(parts[1])
+		if !ok || b < 0 || b > 32 {
 			return nil, 0, false
 		}
 		bits = b
 	}
-	ip := net.ParseIP(addr)
-	if ip == nil {
-		return nil, 0, false
-	}
-	if v4 := ip.To4(); v4 != nil && strings.IndexByte(addr, ':') < 0 {
-		ip = v4
-	}
-	if bits < 0 {
-		bits = len(ip) * 8
-	}
-	if bits > len(ip)*8 {
-		return nil, 0, false
-	}
 	return ip, bits, true
+}
+
+// v4Bytes is IPAuthenticationProvider.v4addr2Bytes.
+func v4Bytes(addr string) ([]byte, bool) {
+	parts := strings.Split(addr, ".") // like Java's split("\\.", -1): trailing empties kept
+	if len(parts) != 4 {
+		return nil, false
+	}
+	b := make([]byte, 4)
+	for i, p := range parts {
+		v, ok := javaParseInt(p)
+		if !ok || v < 0 || v > 255 {
+			return nil, false
+		}
+		b[i] = byte(v)
+	}
+	return b, true
+}
+
+// javaParseInt is Integer.parseInt for ASCII input: an optional sign, then decimal digits,
+// within int32.
+func javaParseInt(s string) (int, bool) {
+	i, neg := 0, false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg, i = s[0] == '-', 1
+	}
+	if i == len(s) {
+		return 0, false
+	}
+	var v int64
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+		if v > 1<<31 {
+			return 0, false
+		}
+	}
+	if neg {
+		v = -v
+	}
+	if v > 1<<31-1 {
+		return 0, false
+	}
+	return int(v), true
 }
 
 // ValidIP reports whether s is a valid ip ACL id: an address with an optional /bits.
@@ -178,16 +217,22 @@ func ValidIP(s string) bool {
 	return ok
 }
 
-// IPMatches reports whether the address addr lies within the ACL id aclID.
+// IPMatches reports whether the address addr lies within the ACL id aclID
+// (IPAuthenticationProvider.matches: only IPv4 clients can match).
 func IPMatches(addr, aclID string) bool {
-	ip, _, ok := parseIPMask(addr)
+	ip, ok := v4Bytes(addr)
 	if !ok {
 		return false
 	}
-	net_, bits, ok := parseIPMask(aclID)
-	if !ok || len(ip) != len(net_) {
+	acl, bits, ok := parseIPMask(aclID)
+	if !ok {
 		return false
 	}
-	mask := net.CIDRMask(bits, len(ip)*8)
-	return ip.Mask(mask).Equal(net_.Mask(mask))
+	mask := net.CIDRMask(bits, 32)
+	for i := range ip {
+		if ip[i]&mask[i] != acl[i]&mask[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -141,7 +141,10 @@ func (f *FSM) applyEntry(e *txn.Entry, zxid int64) (proto.Err, proto.Record, []t
 	switch e.Op {
 	case proto.OpCreateSession:
 		if _, ok := f.sessions[e.Session]; ok {
-			return proto.ErrSessionExpired, nil, nil
+			// Only a client-sent createSession (opcode -10 on an
+			// established session) gets here; ZooKeeper fails it as an
+			// undecodable write.
+			return proto.ErrMarshallingError, nil, nil
 		}
 		f.sessions[e.Session] = &Session{ID: e.Session, Timeout: e.Timeout}
 		return proto.ErrOK, nil, nil
@@ -174,10 +177,11 @@ func (f *FSM) applyEntry(e *txn.Entry, zxid int64) (proto.Err, proto.Record, []t
 
 func (f *FSM) closeSession(id, zxid int64) []trigger {
 	var trig []trigger
-	for _, p := range f.tree.Ephemerals(id) {
+	for _, p := range f.ephemeralDeleteOrder(f.tree.Ephemerals(id)) {
 		n := f.tree.Get(p)
 		parentPath, _ := znode.Split(p)
 		f.tree.Delete(p, zxid)
+		f.quotaAdd(p, -int64(len(n.Data)), -1, nil)
 		trig = append(trig, trigger{proto.EventNodeDeleted, p, n.ACL})
 		if pn := f.tree.Get(parentPath); pn != nil {
 			trig = append(trig, trigger{proto.EventNodeChildrenChanged, parentPath, pn.ACL})
@@ -214,6 +218,7 @@ func (f *FSM) reap(e *txn.Entry, zxid int64) (proto.Err, proto.Record, []trigger
 	}
 	parentPath, _ := znode.Split(path)
 	f.tree.Delete(path, zxid)
+	f.quotaAdd(path, -int64(len(n.Data)), -1, nil)
 	trig := []trigger{{proto.EventNodeDeleted, path, n.ACL}}
 	if pn := f.tree.Get(parentPath); pn != nil {
 		trig = append(trig, trigger{proto.EventNodeChildrenChanged, parentPath, pn.ACL})
@@ -323,10 +328,14 @@ func (f *FSM) create(e *txn.Entry, op proto.OpCode, path string, data []byte, ac
 	u.created(f.tree, path, parent)
 	n := f.tree.Create(znode.CreateArgs{Path: path, Data: data, ACL: fixed, EphemeralOwner: owner, Zxid: zxid, Time: e.Time})
 	*trig = append(*trig, trigger{proto.EventNodeCreated, path, n.ACL}, trigger{proto.EventNodeChildrenChanged, parentPath, parent.ACL})
-	if op == proto.OpCreate {
-		return proto.ErrOK, &proto.CreateResponse{Path: path}
+	var resp proto.Record = &proto.CreateResponse{Path: path}
+	if op != proto.OpCreate {
+		resp = &proto.Create2Response{Path: path, Stat: n.Stat()}
 	}
-	return proto.ErrOK, &proto.Create2Response{Path: path, Stat: n.Stat()}
+	// After the reply's stat, as in ZooKeeper (a new zookeeper_stats node
+	// reports the data it was created with).
+	f.quotaCreated(path, len(data), u)
+	return proto.ErrOK, resp
 }
 
 func (f *FSM) delete(e *txn.Entry, r *proto.DeleteRequest, zxid int64, trig *[]trigger, u *undoLog) (proto.Err, proto.Record) {
@@ -353,6 +362,7 @@ func (f *FSM) delete(e *txn.Entry, r *proto.DeleteRequest, zxid int64, trig *[]t
 	}
 	u.deleted(r.Path, n, parent)
 	f.tree.Delete(r.Path, zxid)
+	f.quotaAdd(r.Path, -int64(len(n.Data)), -1, u)
 	*trig = append(*trig, trigger{proto.EventNodeDeleted, r.Path, n.ACL}, trigger{proto.EventNodeChildrenChanged, parentPath, parent.ACL})
 	return proto.ErrOK, nil
 }
@@ -372,7 +382,9 @@ func (f *FSM) setData(e *txn.Entry, r *proto.SetDataRequest, zxid int64, trig *[
 		return proto.ErrBadVersion, nil
 	}
 	u.dataSet(r.Path, n)
+	oldLen := len(n.Data)
 	n = f.tree.SetData(n, r.Path, r.Data, zxid, e.Time)
+	f.quotaAdd(r.Path, int64(len(r.Data)-oldLen), 0, u)
 	*trig = append(*trig, trigger{proto.EventNodeDataChanged, r.Path, n.ACL})
 	return proto.ErrOK, &proto.SetDataResponse{Stat: n.Stat()}
 }
@@ -417,18 +429,33 @@ func (f *FSM) check(e *txn.Entry, r *proto.CheckVersionRequest) (proto.Err, prot
 }
 
 func (f *FSM) multi(e *txn.Entry, req *proto.MultiRequest, zxid int64) (proto.Err, proto.Record, []trigger) {
-	for _, op := range req.Ops {
+	for i, op := range req.Ops {
 		if proto.IsReadOp(op.Type) {
 			return proto.ErrMarshallingError, nil, nil
 		}
+		// Op kinds as ZooKeeper's MultiOperationRecord decodes them: a
+		// create, create2 or createContainer op with TTL flags makes the
+		// multi undecodable, container flags make it a createContainer;
+		// unknown flags decode as a plain create that then fails alone with
+		// BadArguments (Op.create maps them to PERSISTENT; the per-op check
+		// rejects them). A createTTL op without TTL flags is a plain create
+		// (or createContainer) and its ttl is dropped.
 		switch r := op.Body.(type) {
 		case *proto.CreateRequest:
-			if _, ok := proto.ParseMode(r.Flags); !ok {
+			mode, ok := proto.ParseMode(r.Flags)
+			if ok && mode.TTL {
 				return proto.ErrMarshallingError, nil, nil
 			}
+			if mode.Container {
+				req.Ops[i].Type = proto.OpCreateContainer
+			}
 		case *proto.CreateTTLRequest:
-			if _, ok := proto.ParseMode(r.Flags); !ok {
-				return proto.ErrMarshallingError, nil, nil
+			if mode, ok := proto.ParseMode(r.Flags); !ok || !mode.TTL {
+				t := proto.OpCreate
+				if ok && mode.Container {
+					t = proto.OpCreateContainer
+				}
+				req.Ops[i] = proto.MultiOp{Type: t, Body: &proto.CreateRequest{Path: r.Path, Data: r.Data, Acl: r.Acl, Flags: r.Flags}}
 			}
 		}
 	}

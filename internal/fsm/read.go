@@ -21,7 +21,7 @@ func (f *FSM) Exists(r Reader, path string, setWatch bool) (proto.Stat, proto.Er
 	if strings.IndexByte(path, 0) >= 0 {
 		return proto.Stat{}, proto.ErrBadArguments
 	}
-	n := f.tree.Get(path)
+	n := f.node(path)
 	if n != nil && !f.can(n, proto.PermRead, r.Auth) {
 		return proto.Stat{}, proto.ErrNoAuth
 	}
@@ -36,7 +36,7 @@ func (f *FSM) Exists(r Reader, path string, setWatch bool) (proto.Stat, proto.Er
 
 // GetData implements getData.
 func (f *FSM) GetData(r Reader, path string, setWatch bool) ([]byte, proto.Stat, proto.Err) {
-	n := f.tree.Get(path)
+	n := f.node(path)
 	if n == nil {
 		return nil, proto.Stat{}, proto.ErrNoNode
 	}
@@ -51,7 +51,7 @@ func (f *FSM) GetData(r Reader, path string, setWatch bool) ([]byte, proto.Stat,
 
 // GetChildren implements getChildren and getChildren2 (sorted names).
 func (f *FSM) GetChildren(r Reader, path string, setWatch bool) ([]string, proto.Stat, proto.Err) {
-	n := f.tree.Get(path)
+	n := f.node(path)
 	if n == nil {
 		return nil, proto.Stat{}, proto.ErrNoNode
 	}
@@ -66,7 +66,7 @@ func (f *FSM) GetChildren(r Reader, path string, setWatch bool) ([]string, proto
 
 // GetACL implements getACL: READ or ADMIN needed; digests redacted without ADMIN.
 func (f *FSM) GetACL(r Reader, path string) ([]proto.ACL, proto.Stat, proto.Err) {
-	n := f.tree.Get(path)
+	n := f.node(path)
 	if n == nil {
 		return nil, proto.Stat{}, proto.ErrNoNode
 	}
@@ -83,12 +83,17 @@ func (f *FSM) GetACL(r Reader, path string) ([]proto.ACL, proto.Stat, proto.Err)
 
 // GetAllChildrenNumber implements getAllChildrenNumber.
 func (f *FSM) GetAllChildrenNumber(r Reader, path string) (int32, proto.Err) {
-	n := f.tree.Get(path)
+	n := f.node(path)
 	if n == nil {
 		return 0, proto.ErrNoNode
 	}
 	if !f.can(n, proto.PermRead, r.Auth) {
 		return 0, proto.ErrNoAuth
+	}
+	if path == "" {
+		// ZooKeeper counts the keys that start with path+"/": for "" that is
+		// every node but its "" alias of the root, "/" included.
+		return int32(f.tree.Len()), proto.ErrOK
 	}
 	return int32(f.tree.CountDescendants(path)), proto.ErrOK
 }
@@ -114,7 +119,7 @@ func (f *FSM) GetEphemerals(session int64, prefix string) []string {
 func (f *FSM) SetWatches(w watch.Watcher, rel int64, data, exist, child, persistent, recursive []string) []watch.Event {
 	var evs []watch.Event
 	for _, p := range data {
-		switch n := f.tree.Get(p); {
+		switch n := f.node(p); {
 		case n == nil:
 			evs = append(evs, watch.Event{Type: proto.EventNodeDeleted, Path: p, Zxid: -1})
 		case n.Mzxid > rel:
@@ -124,14 +129,14 @@ func (f *FSM) SetWatches(w watch.Watcher, rel int64, data, exist, child, persist
 		}
 	}
 	for _, p := range exist {
-		if f.tree.Get(p) != nil {
+		if f.node(p) != nil {
 			evs = append(evs, watch.Event{Type: proto.EventNodeCreated, Path: p, Zxid: -1})
 		} else {
 			f.watches.AddData(p, w)
 		}
 	}
 	for _, p := range child {
-		switch n := f.tree.Get(p); {
+		switch n := f.node(p); {
 		case n == nil:
 			evs = append(evs, watch.Event{Type: proto.EventNodeDeleted, Path: p, Zxid: -1})
 		case n.Pzxid > rel:
@@ -147,6 +152,15 @@ func (f *FSM) SetWatches(w watch.Watcher, rel int64, data, exist, child, persist
 		f.watches.AddRecursive(p, w)
 	}
 	return evs
+}
+
+// node looks a path up for a read. ZooKeeper's tree holds the root under
+// both "" and "/", so reads of "" see the root.
+func (f *FSM) node(path string) *znode.Node {
+	if path == "" {
+		path = "/"
+	}
+	return f.tree.Get(path)
 }
 
 // Znode returns the node at path; callers hold the lock.

@@ -102,10 +102,13 @@ type Node struct {
 	cs         *raftpb.ConfState
 	reads      map[uint64]readReq
 	once       sync.Once
+	// started is set once the loop runs; Stop closes done itself otherwise.
+	started atomic.Bool
 }
 
-// Start creates the node and runs its loop until Stop or ctx ends.
-func Start(ctx context.Context, cfg Config) (*Node, error) {
+// New creates the node from cfg (recovered state or a new group). Call Run
+// to start it.
+func New(cfg Config) (*Node, error) {
 	if cfg.Tick == 0 {
 		cfg.Tick = 100 * time.Millisecond
 	}
@@ -178,17 +181,30 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if restart && cfg.Restart.ConfState != nil {
 		n.cs = cfg.Restart.ConfState
 	}
-	// Apply the bootstrap configuration before anything else.
+	return n, nil
+}
+
+// Run applies what the recovered log already committed (through Apply,
+// synchronously), campaigns if this is a one-member group, and starts the
+// event loop. Separate from New so the caller holds the *Node before its
+// Apply callback first runs.
+func (n *Node) Run(ctx context.Context) error {
 	if err := n.handleReady(); err != nil {
-		return nil, fmt.Errorf("raftnode: bootstrap ready: %w", err)
+		return fmt.Errorf("raftnode: initial ready: %w", err)
 	}
+	cfg := n.cfg
 	if len(cfg.Peers) == 1 && cfg.Peers[0] == cfg.ID && !cfg.Learner {
-		if err := rn.Campaign(); err != nil {
-			return nil, fmt.Errorf("raftnode: campaign: %w", err)
+		if err := n.rn.Campaign(); err != nil {
+			return fmt.Errorf("raftnode: campaign: %w", err)
+		}
+		// A one-member group wins at once; don't wait for a tick to see it.
+		if err := n.handleReady(); err != nil {
+			return fmt.Errorf("raftnode: campaign ready: %w", err)
 		}
 	}
+	n.started.Store(true)
 	go n.run(ctx)
-	return n, nil
+	return nil
 }
 
 // Leader returns the current leader's id (0 if unknown).
@@ -282,7 +298,12 @@ func (n *Node) Compact(index, keep uint64, cs *raftpb.ConfState) error {
 
 // Stop ends the loop and waits for it.
 func (n *Node) Stop() {
-	n.once.Do(func() { close(n.stopc) })
+	n.once.Do(func() {
+		close(n.stopc)
+		if !n.started.Load() {
+			close(n.done)
+		}
+	})
 	<-n.done
 }
 

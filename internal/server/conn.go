@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/warren-zk/warren/internal/acl"
 	"github.com/warren-zk/warren/internal/fsm"
 	"github.com/warren-zk/warren/internal/jute"
 	"github.com/warren-zk/warren/internal/proto"
@@ -173,6 +174,9 @@ func (c *conn) handshake(frame []byte) error {
 		return errClose{"malformed connect request: " + d.Err().Error(), false}
 	}
 	c.readOnlyForm = req.HasReadOnly
+	if !c.s.Serving() {
+		return errClose{"not serving clients: no leader, or still catching up", false}
+	}
 	if last := c.s.fsm.LastZxid(); req.LastZxidSeen > last {
 		return errClose{fmt.Sprintf("client has seen zxid 0x%x, our last zxid is 0x%x; client must try another server", req.LastZxidSeen, last), false}
 	}
@@ -185,6 +189,14 @@ func (c *conn) handshake(frame []byte) error {
 		}
 		resp.TimeOut, resp.SessionID, resp.Passwd = timeout, sid, sessionPassword(sid)
 	} else {
+		// ZooKeeper closes the session's current connection before it
+		// checks the password, so even a refused reattach disconnects it.
+		c.s.mu.Lock()
+		old := c.s.bySession[req.SessionID]
+		c.s.mu.Unlock()
+		if old != nil && old != c {
+			old.close()
+		}
 		c.s.fsm.RLock()
 		ok := c.s.fsm.Session(req.SessionID) != nil
 		c.s.fsm.RUnlock()
@@ -213,6 +225,7 @@ func (c *conn) handshake(frame []byte) error {
 }
 
 func (c *conn) createSession(sid int64, timeout int32) error {
+	start := time.Now()
 	done := make(chan fsm.Result, 1)
 	failed := make(chan error, 1)
 	e := &txn.Entry{Op: proto.OpCreateSession, Session: sid, Timeout: timeout}
@@ -226,6 +239,7 @@ func (c *conn) createSession(sid int64, timeout int32) error {
 		if r.Err != proto.ErrOK {
 			return errClose{fmt.Sprintf("createSession failed: %v", r.Err), false}
 		}
+		c.sessionCreated(r.Zxid, start)
 		return nil
 	case err := <-failed:
 		return fmt.Errorf("createSession: %w", err)
@@ -270,11 +284,33 @@ func (c *conn) dispatch(frame []byte) error {
 		return c.proposeWrite(it, body)
 	}
 	switch op {
+	case proto.OpDeleteContainer:
+		// ZooKeeper accepts deleteContainer from clients but takes the
+		// path from the whole request buffer, header included, so the
+		// path always holds NUL bytes: BadArguments, as a failed write.
+		return c.proposeWrite(it, frame)
+	case proto.OpCreateSession:
+		// A client-sent createSession is a failed write in ZooKeeper
+		// (MarshallingError); the FSM refuses one for an existing session.
+		return c.proposeWrite(it, body)
+	case proto.OpSASL:
+		// Without SASL configured ZooKeeper answers {xid, 0, 0} with a null
+		// token and keeps the connection; a bad packet closes it unanswered.
+		var r proto.GetSASLRequest
+		r.Decode(d)
+		if d.Err() != nil || r.Token == nil {
+			// (A null token fails ZooKeeper's processSasl with a
+			// NullPointerException, which closes the connection too.)
+			return errClose{"undecodable sasl packet", false}
+		}
 	case proto.OpSync:
 		var r proto.SyncRequest
 		r.Decode(d)
 		if d.Err() != nil {
-			return c.badRequest(it)
+			// ZooKeeper answers MarshallingError and keeps the connection.
+			it.err = proto.ErrMarshallingError
+			c.enqueueRead(it)
+			return nil
 		}
 		it.path = r.Path
 		it.write = true
@@ -285,7 +321,9 @@ func (c *conn) dispatch(frame []byte) error {
 		var r proto.AuthPacket
 		r.Decode(d)
 		if d.Err() != nil {
-			return c.badRequest(it)
+			// ZooKeeper decodes auth packets on the I/O path: a bad one
+			// closes the connection without an answer.
+			return errClose{"undecodable auth packet", false}
 		}
 		id, ok := c.s.authenticate(r.Scheme, r.Auth, c.ip)
 		if !ok {
@@ -308,16 +346,15 @@ func (c *conn) dispatch(frame []byte) error {
 		it.req = newReadRequest(op)
 		it.req.Decode(d)
 		if d.Err() != nil {
-			if op == proto.OpMultiRead {
-				// An undecodable multiRead is answered, not fatal.
-				it.err = proto.ErrMarshallingError
-				c.enqueueRead(it)
-				return nil
-			}
-			return c.badRequest(it)
+			// An undecodable read is answered MarshallingError; the
+			// connection stays open (ZooKeeper's FinalRequestProcessor).
+			it.req = nil
+			it.err = proto.ErrMarshallingError
+			c.enqueueRead(it)
+			return nil
 		}
 	default:
-		// Unknown opcode, top-level check, client deleteContainer, sasl:
+		// Unknown opcode, notification (0), top-level check:
 		// Unimplemented, then close (ZooKeeper 3.9).
 		it.err = proto.ErrUnimplemented
 		it.closeAfter = true
@@ -326,14 +363,6 @@ func (c *conn) dispatch(frame []byte) error {
 	}
 	c.enqueueRead(it)
 	return nil
-}
-
-// badRequest answers an undecodable request with MarshallingError and closes.
-func (c *conn) badRequest(it *item) error {
-	it.err = proto.ErrMarshallingError
-	it.closeAfter = true
-	c.enqueueRead(it)
-	return errClose{fmt.Sprintf("undecodable %v request", it.op), true}
 }
 
 func newReadRequest(op proto.OpCode) proto.Record {
@@ -383,7 +412,9 @@ func (c *conn) addAuth(ids ...proto.Id) {
 			next = append(next, id)
 		}
 	}
-	c.auth = next
+	// ZooKeeper iterates a connection's ids in its hash set's order
+	// (whoAmI, the "auth" ACL scheme); keep them in that order.
+	c.auth = acl.JavaSetOrder(next)
 }
 
 func (c *conn) authIDs() []proto.Id {
@@ -486,6 +517,7 @@ func (c *conn) Notify(ev watch.Event) {
 	c.signal()
 	c.stats.sent.Add(1)
 	c.s.stats.packetsSent.Add(1)
+	c.s.stats.recordResponse(len(c.out) - start - 4)
 }
 
 // CanRead implements watch.Watcher.
@@ -500,6 +532,10 @@ func (c *conn) signal() {
 	}
 }
 
+// bodyWithError is a reply body sent even though the reply carries an error
+// (ZooKeeper sends whatever response it had built before the failure).
+type bodyWithError struct{ proto.Record }
+
 // sendReply queues a reply frame.
 func (c *conn) sendReply(xid int32, zxid int64, code proto.Err, body proto.Record) {
 	c.outMu.Lock()
@@ -512,7 +548,9 @@ func (c *conn) sendReply(xid int32, zxid int64, code proto.Err, body proto.Recor
 	e.Int(0)
 	h := proto.ReplyHeader{Xid: xid, Zxid: zxid, Err: int32(code)}
 	h.Encode(e)
-	if code == proto.ErrOK && body != nil {
+	if b, ok := body.(bodyWithError); ok {
+		b.Record.Encode(e)
+	} else if code == proto.ErrOK && body != nil {
 		body.Encode(e)
 	}
 	c.out = e.Bytes()
@@ -520,6 +558,7 @@ func (c *conn) sendReply(xid int32, zxid int64, code proto.Err, body proto.Recor
 	c.signal()
 	c.stats.sent.Add(1)
 	c.s.stats.packetsSent.Add(1)
+	c.s.stats.recordResponse(len(c.out) - start - 4)
 }
 
 func (c *conn) sendConnect(r *proto.ConnectResponse) {
@@ -591,9 +630,11 @@ func (c *conn) close() {
 		c.outMu.Lock()
 		c.closed = true
 		c.outMu.Unlock()
-		c.nc.Close()
-		close(c.done)
+		// Leave the server's tables before the socket closes, as ZooKeeper
+		// does: a client that saw the close never finds it in stat/mntr.
 		c.s.watches.RemoveWatcher(c)
 		c.s.removeConn(c)
+		c.nc.Close()
+		close(c.done)
 	})
 }

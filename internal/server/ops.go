@@ -32,10 +32,15 @@ func (c *conn) execute(it *item) {
 	default:
 		code, body := c.read(it)
 		z := zxid
-		if it.op == proto.OpAuth {
+		if it.op == proto.OpAuth || it.op == proto.OpSASL {
 			z = 0
 		}
-		c.sendReply(it.xid, z, code, body)
+		xid := it.xid
+		if it.op == proto.OpPing {
+			// ZooKeeper answers every ping with xid -2, whatever xid it carried.
+			xid = proto.XidPing
+		}
+		c.sendReply(xid, z, code, body)
 	}
 	c.stats.record(it, zxid, time.Since(it.recv))
 	c.s.stats.recordLatency(time.Since(it.recv))
@@ -53,6 +58,8 @@ func (c *conn) read(it *item) (proto.Err, proto.Record) {
 		switch it.op {
 		case proto.OpWhoAmI:
 			return proto.ErrOK, &proto.WhoAmIResponse{ClientInfo: clientInfo(it.auth)}
+		case proto.OpSASL:
+			return proto.ErrOK, &proto.SetSASLResponse{}
 		}
 		return proto.ErrOK, nil // ping, auth
 	case *proto.ExistsRequest:
@@ -157,7 +164,9 @@ func (c *conn) multiRead(rd fsm.Reader, r *proto.MultiRequest) (proto.Err, proto
 			}
 			resp.Results = append(resp.Results, proto.MultiResult{Type: proto.OpGetChildren, Body: &proto.GetChildrenResponse{Children: ch}})
 		default:
-			return proto.ErrMarshallingError, nil
+			// ZooKeeper fails the request at the first op that is not a
+			// read, but still sends the results gathered so far.
+			return proto.ErrMarshallingError, bodyWithError{resp}
 		}
 	}
 	return proto.ErrOK, resp

@@ -87,7 +87,7 @@ type Server struct {
 	snapThreshold uint64 // guarded by the tree lock
 	lastSnapZxid  atomic.Int64
 	lastSnapTime  atomic.Int64
-	connSeq   atomic.Uint64
+	connSeq       atomic.Uint64
 }
 
 type applyWaiter struct {
@@ -166,13 +166,19 @@ func (s *Server) Start(ctx context.Context) error {
 		rc.Send = s.sendRaft
 		rc.Learner = s.ens.learner
 	}
-	node, err := raftnode.Start(s.ctx, rc)
+	node, err := raftnode.New(rc)
 	if err != nil {
 		s.cancel()
 		s.wal.Close()
 		return fmt.Errorf("server: start raft: %w", err)
 	}
+	// s.node is set before the node first calls apply (replaying the log).
 	s.node = node
+	if err := node.Run(s.ctx); err != nil {
+		s.cancel()
+		s.wal.Close()
+		return fmt.Errorf("server: start raft: %w", err)
+	}
 	if s.ens != nil {
 		if err := s.ens.tr.Start(); err != nil {
 			s.Stop()

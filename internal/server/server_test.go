@@ -336,7 +336,9 @@ func TestBadFramesCloseOnlyThatConnection(t *testing.T) {
 
 func TestUnknownOpcodeUnimplementedThenClose(t *testing.T) {
 	s := warrentest.Start(t, nil)
-	for _, op := range []proto.OpCode{99, proto.OpCheck, proto.OpDeleteContainer} {
+	// (A client deleteContainer is not here: ZooKeeper treats it as a write
+	// whose path is the whole request buffer, so it fails BadArguments.)
+	for _, op := range []proto.OpCode{99, proto.OpCheck} {
 		r := dial(t, s.Addr)
 		r.connect(30000, 0, nil, true)
 		xid := r.send(op, &proto.CheckVersionRequest{Path: "/", Version: 0})

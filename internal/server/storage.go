@@ -128,7 +128,7 @@ func (s *Server) maybeSnapshot() {
 		return
 	}
 	applied := s.fsm.AppliedIndex()
-	if applied-s.lastSnapIndex < s.snapThreshold || s.node == nil { // nil: replaying inside raftnode.Start
+	if applied-s.lastSnapIndex < s.snapThreshold {
 		return
 	}
 	snapshot := s.fsm.Capture()

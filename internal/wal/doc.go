@@ -40,6 +40,9 @@
 //
 // Open reads every segment in order. The first record of a segment must be
 // its header; every segment but the last must end with a segment-end record.
+// A last segment with neither a valid header nor a valid commit record was
+// created at a crash before its header was durable (all zeros, or a torn
+// header): it holds nothing and is removed.
 // In the last segment, reading stops at the first position holding no valid
 // record (zero bytes, a checksum mismatch, a length that overruns the file).
 // If a valid commit record appears anywhere after that position, committed

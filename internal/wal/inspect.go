@@ -113,7 +113,8 @@ func Scan(dir string, fn func(Record) error) (notes []string, err error) {
 }
 
 // PurgeSegments deletes, without opening the log, the segments of dir that
-// hold only entries at or below index; the newest segment is always kept.
+// hold only entries at or below index; the newest segment is always kept, and
+// so are those holding the newest HardState and snapshot mark (as ReleaseTo).
 // It is safe while a server uses the log: those segments are never read
 // again once a snapshot covers them.
 func PurgeSegments(dir string, index uint64) (removed []string, err error) {
@@ -121,7 +122,11 @@ func PurgeSegments(dir string, index uint64) (removed []string, err error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := 0; i+1 < len(names); i++ {
+	limit, err := pinned(dir, names)
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i+1 < len(names) && i < limit; i++ {
 		_, next, _ := parseSegName(names[i+1])
 		if next == 0 || next-1 > index {
 			break
@@ -132,4 +137,46 @@ func PurgeSegments(dir string, index uint64) (removed []string, err error) {
 		removed = append(removed, names[i])
 	}
 	return removed, nil
+}
+
+// pinned returns the position in names of the oldest segment that holds the
+// newest committed HardState or snapshot mark (len(names) if none does),
+// reading segments from the newest back only until both are found.
+func pinned(dir string, names []string) (int, error) {
+	hs, sn := -1, -1
+	for i := len(names) - 1; i >= 0 && (hs < 0 || sn < 0); i-- {
+		data, err := os.ReadFile(filepath.Join(dir, names[i]))
+		if err != nil {
+			return 0, err
+		}
+		sawHS, sawSnap := false, false
+		for off := 0; off < len(data); {
+			typ, _, size, ok := parseRecord(data[off:])
+			if !ok || typ == typeEnd {
+				break
+			}
+			switch typ {
+			case typeHardState:
+				sawHS = true
+			case typeSnapshot:
+				sawSnap = true
+			case typeCommit: // the records before it are committed
+				if sawHS && hs < 0 {
+					hs = i
+				}
+				if sawSnap && sn < 0 {
+					sn = i
+				}
+			}
+			off += size
+		}
+	}
+	p := len(names)
+	if hs >= 0 {
+		p = hs
+	}
+	if sn >= 0 && sn < p {
+		p = sn
+	}
+	return p, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -75,6 +76,9 @@ type WAL struct {
 	buf      []byte
 	syncs    uint64
 	lastSnap SnapshotMark
+	// hsSeq and snapSeq are the segments holding the newest HardState and
+	// snapshot mark (0: none); ReleaseTo keeps them.
+	hsSeq, snapSeq uint64
 }
 
 func segName(seq, first uint64) string { return fmt.Sprintf("wal-%016x-%016x.wal", seq, first) }
@@ -123,10 +127,11 @@ func Open(dir string, opts Options) (*WAL, *State, error) {
 		}
 	}
 	// A crash right after creating a segment can leave it without its
-	// header; such a file holds nothing and is removed.
+	// header (all zeros, or a torn header); such a file holds nothing and is
+	// removed.
 	if n := len(w.segs); n > 0 {
 		path := filepath.Join(dir, w.segs[n-1].name)
-		if empty, err := w.isEmptyFile(path); err != nil {
+		if empty, err := w.neverWritten(path); err != nil {
 			return nil, nil, err
 		} else if empty {
 			w.log.Warn("wal: removing a segment that was created but never written", "file", path)
@@ -204,9 +209,16 @@ func (w *WAL) recover(st *State) error {
 				}
 				w.batch = b
 				for _, p := range pending {
+					snap := st.Snapshot
 					if err := applyRec(p, st, &ents); err != nil {
 						f.Close()
 						return fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
+					}
+					if p.typ == typeHardState {
+						w.hsSeq = sg.seq
+					}
+					if st.Snapshot != snap {
+						w.snapSeq = sg.seq
 					}
 				}
 				pending = pending[:0]
@@ -248,7 +260,9 @@ func (w *WAL) recover(st *State) error {
 				"the log cannot be trusted past this point: restore the data directory from a replica or backup, "+
 				"or move it aside to start empty", ErrCorrupt, path, off, at)
 		}
-		if len(pending) > 0 || !allZero(data[committedOff:]) {
+		// (A file cut short inside the padding of its last record ends
+		// before committedOff.)
+		if len(pending) > 0 || (committedOff < len(data) && !allZero(data[committedOff:])) {
 			w.log.Warn("wal: cutting off a torn tail (an unfinished batch from a crash)",
 				"file", path, "offset", committedOff, "bytes", len(data)-committedOff)
 			if err := f.Truncate(int64(committedOff)); err != nil {
@@ -276,8 +290,10 @@ func (w *WAL) recover(st *State) error {
 	return nil
 }
 
-// isEmptyFile reports whether the file holds only zero bytes.
-func (w *WAL) isEmptyFile(path string) (bool, error) {
+// neverWritten reports whether the file holds no valid header and no
+// valid commit record: only zeros, or a header torn by a crash (cut syncs
+// the header before anything else is written to a segment).
+func (w *WAL) neverWritten(path string) (bool, error) {
 	f, err := w.fs.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return false, fmt.Errorf("wal: open %s: %w", path, err)
@@ -287,20 +303,22 @@ func (w *WAL) isEmptyFile(path string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("wal: stat %s: %w", path, err)
 	}
-	buf := make([]byte, 64<<10)
-	for off := int64(0); off < size; off += int64(len(buf)) {
-		n, err := f.ReadAt(buf, off)
-		if !allZero(buf[:n]) {
-			return false, nil
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
+	first := make([]byte, min(size, 64<<10))
+	if _, err := f.ReadAt(first, 0); err != nil && !errors.Is(err, io.EOF) {
+		return false, fmt.Errorf("wal: read %s: %w", path, err)
+	}
+	if typ, _, _, ok := parseRecord(first); ok && typ == typeHeader {
+		return false, nil
+	}
+	data := first
+	if int64(len(first)) < size {
+		data = make([]byte, size)
+		if _, err := f.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
 			return false, fmt.Errorf("wal: read %s: %w", path, err)
 		}
-		if n == 0 {
-			break
-		}
 	}
-	return true, nil
+	_, found := findCommit(data, 0)
+	return !found, nil
 }
 
 type pendingRec struct {
@@ -334,7 +352,9 @@ func applyRec(p pendingRec, st *State, ents *[]*raftpb.Entry) error {
 		if err := proto.Unmarshal(p.payload, hs); err != nil {
 			return fmt.Errorf("hard state: %w", err)
 		}
-		st.HardState = hs
+		if !isEmptyHardState(hs) {
+			st.HardState = hs
+		}
 	case typeSnapshot:
 		if len(p.payload) != 16 {
 			return fmt.Errorf("snapshot record of %d bytes", len(p.payload))
@@ -347,6 +367,10 @@ func applyRec(p pendingRec, st *State, ents *[]*raftpb.Entry) error {
 		return fmt.Errorf("unknown record type %d", p.typ)
 	}
 	return nil
+}
+
+func isEmptyHardState(hs *raftpb.HardState) bool {
+	return hs.GetTerm() == 0 && hs.GetVote() == 0 && hs.GetCommit() == 0
 }
 
 func allZero(b []byte) bool {
@@ -425,6 +449,9 @@ func (w *WAL) Save(hs *raftpb.HardState, ents []*raftpb.Entry, mustSync bool) er
 	if w.failed != nil {
 		return fmt.Errorf("%w: %v", ErrFailed, w.failed)
 	}
+	if isEmptyHardState(hs) {
+		hs = nil
+	}
 	if hs == nil && len(ents) == 0 {
 		return nil
 	}
@@ -433,6 +460,9 @@ func (w *WAL) Save(hs *raftpb.HardState, ents []*raftpb.Entry, mustSync bool) er
 		p, err := proto.Marshal(e)
 		if err != nil {
 			return fmt.Errorf("wal: encode entry: %w", err)
+		}
+		if len(p) > maxRecord {
+			return fmt.Errorf("wal: entry %d is %d bytes, over the %d-byte record limit", e.GetIndex(), len(p), maxRecord)
 		}
 		b = appendRecord(b, typeEntry, p)
 	}
@@ -448,6 +478,9 @@ func (w *WAL) Save(hs *raftpb.HardState, ents []*raftpb.Entry, mustSync bool) er
 	}
 	if len(ents) > 0 {
 		w.lastIdx = ents[len(ents)-1].GetIndex()
+	}
+	if hs != nil {
+		w.hsSeq = w.segs[len(w.segs)-1].seq
 	}
 	if mustSync {
 		if err := w.sync(w.f); err != nil {
@@ -519,24 +552,31 @@ func (w *WAL) SaveSnapshot(index, term uint64) error {
 	if err := w.sync(w.f); err != nil {
 		return w.fail(fmt.Errorf("wal: fdatasync: %w", err))
 	}
-	w.lastSnap = SnapshotMark{index, term}
+	if index >= w.lastSnap.Index {
+		w.lastSnap = SnapshotMark{index, term}
+		w.snapSeq = w.segs[len(w.segs)-1].seq
+	}
 	return nil
 }
 
 // ReleaseTo deletes whole segments holding only entries at or below index
 // (call it once a snapshot at index is durable). The segment being written
-// is never deleted.
+// is never deleted, nor are those holding the newest HardState and snapshot
+// mark (or they would be lost: raft's term and vote above all).
 func (w *WAL) ReleaseTo(index uint64) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	keep := 0
 	// Segment i holds entries [first_i, first_{i+1}); it can go if
 	// first_{i+1}-1 <= index.
-	for keep+1 < len(w.segs) && w.segs[keep+1].firstIndex > 0 && w.segs[keep+1].firstIndex-1 <= index {
+	for keep+1 < len(w.segs) && w.segs[keep+1].firstIndex > 0 && w.segs[keep+1].firstIndex-1 <= index &&
+		(w.hsSeq == 0 || w.segs[keep].seq < w.hsSeq) && (w.snapSeq == 0 || w.segs[keep].seq < w.snapSeq) {
 		keep++
 	}
-	for _, sg := range w.segs[:keep] {
-		if err := w.fs.Remove(filepath.Join(w.dir, sg.name)); err != nil {
+	for i, sg := range w.segs[:keep] {
+		// (warren purge may have removed it already.)
+		if err := w.fs.Remove(filepath.Join(w.dir, sg.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			w.segs = append([]segment(nil), w.segs[i:]...) // forget those already gone
 			return fmt.Errorf("wal: remove %s: %w", sg.name, err)
 		}
 	}

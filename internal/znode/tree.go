@@ -352,6 +352,19 @@ func (t *Tree) SetData(n *Node, path string, data []byte, zxid, time int64) *Nod
 	return n
 }
 
+// ReplaceData replaces a node's data without touching its stat, as
+// ZooKeeper does to a quota's zookeeper_stats node. It returns the node as it
+// now is in the tree, or nil if there is none.
+func (t *Tree) ReplaceData(path string, data []byte) *Node {
+	n := t.mutable(path)
+	if n == nil {
+		return nil
+	}
+	t.dataSize += int64(len(data) - len(n.Data))
+	n.Data = data
+	return n
+}
+
 // SetVersion sets a node's data version (multi rollback).
 func (t *Tree) SetVersion(path string, v int32) {
 	if n := t.mutable(path); n != nil {

@@ -1,0 +1,98 @@
+package znode
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/warren-zk/warren/internal/proto"
+)
+
+// dumpCapture renders a capture like dump renders a tree.
+func dumpCapture(c *Capture) string {
+	var b strings.Builder
+	for i, p := range c.Paths {
+		n := c.Nodes[i]
+		fmt.Fprintf(&b, "%s data=%q acl=%v stat=%+v stored=%d children=%v\n",
+			p, n.Data, n.ACL, n.Stat(), n.Cversion, n.ChildNames())
+	}
+	return b.String()
+}
+
+// TestCaptureIsStable checks that a capture keeps showing the tree as it was
+// when taken, whatever the tree does afterwards.
+func TestCaptureIsStable(t *testing.T) {
+	tr := New()
+	create(tr, "/p", []byte("p"), 0, 1)
+	create(tr, "/p/a", []byte("a"), 0, 2)
+	create(tr, "/p/b", []byte("b"), 7, 3)
+	c := tr.Capture()
+	want := dumpCapture(c)
+	for i := 1; i < len(c.Paths); i++ {
+		if c.Paths[i-1] >= c.Paths[i] {
+			t.Fatalf("capture paths not sorted: %v", c.Paths)
+		}
+	}
+	if len(c.Paths) != tr.Len() {
+		t.Fatalf("capture has %d nodes, tree %d", len(c.Paths), tr.Len())
+	}
+
+	create(tr, "/p/c", []byte("c"), 0, 4)
+	create(tr, "/p/a/x", nil, 0, 5)
+	tr.Delete("/p/b", 6)
+	p := tr.Get("/p")
+	tr.SetData(p, "/p", []byte("changed"), 7, 7)
+	tr.SetACL(tr.Get("/p/a"), "/p/a", []proto.ACL{{Perms: proto.PermRead, Id: proto.AnyoneID}})
+	tr.SetChildStat("/", 99, 99)
+	tr.SetVersion("/p/a", 42)
+	checkInvariants(t, tr)
+
+	if got := dumpCapture(c); got != want {
+		t.Errorf("capture changed after writes:\nbefore:\n%s\nafter:\n%s", want, got)
+	}
+	c.Release()
+
+	// After Release the tree changes nodes in place again.
+	n := tr.Get("/p")
+	if m := tr.SetData(n, "/p", []byte("again"), 8, 8); m != n {
+		t.Error("SetData copied a node after Release")
+	}
+}
+
+// TestResetInsertRoundTrip loads a capture into a reset tree, as a snapshot
+// restore does, and expects the very same tree.
+func TestResetInsertRoundTrip(t *testing.T) {
+	tr := New()
+	create(tr, "/p", []byte("p"), 0, 1)
+	create(tr, "/p/a", []byte("a"), 0, 2)
+	create(tr, "/p/e", nil, 0x0100000000000001, 3)
+	create(tr, "/c", nil, ContainerOwner, 4)
+	create(tr, "/c/t", []byte("ttl"), TTLMask|500, 5)
+	tr.Delete("/p/a", 6)
+	tr.SetACL(tr.Get("/p"), "/p", []proto.ACL{{Perms: proto.PermRead | 256, Id: proto.Id{Scheme: "digest", Id: "u:h"}}})
+	tr.SetData(tr.Get("/zookeeper/config"), "/zookeeper/config", []byte("server.1=x"), 7, 7)
+	want := dump(tr)
+
+	c := tr.Capture()
+	loaded := New()
+	loaded.Create(CreateArgs{Path: "/junk", ACL: proto.OpenACLUnsafe, EphemeralOwner: 9}) // Reset must drop it
+	loaded.Reset()
+	if loaded.Len() != 1 || loaded.ApproximateDataSize() != 1 || len(loaded.EphemeralSessions()) != 0 {
+		t.Fatalf("after Reset: len %d size %d", loaded.Len(), loaded.ApproximateDataSize())
+	}
+	for i, p := range c.Paths {
+		n := *c.Nodes[i] // a snapshot reader decodes fresh nodes
+		n.ACL = append([]proto.ACL(nil), n.ACL...)
+		loaded.Insert(p, &n)
+	}
+	c.Release()
+	checkInvariants(t, loaded)
+	if got := dump(loaded); got != want {
+		t.Errorf("restored tree differs:\n%s\n---\n%s", want, got)
+	}
+	// Restored nodes share interned ACLs.
+	a, b := loaded.Get("/zookeeper"), loaded.Get("/zookeeper/quota")
+	if &a.ACL[0] != &b.ACL[0] {
+		t.Error("restored ACL lists are not interned")
+	}
+}
