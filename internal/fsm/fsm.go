@@ -31,6 +31,9 @@ type Options struct {
 type Session struct {
 	ID      int64
 	Timeout int32
+	// Owner is the server holding the session's connection (the origin of
+	// its createSession or latest setOwner entry).
+	Owner int64
 }
 
 // FSM is the replicated state.
@@ -146,7 +149,14 @@ func (f *FSM) applyEntry(e *txn.Entry, zxid int64) (proto.Err, proto.Record, []t
 			// undecodable write.
 			return proto.ErrMarshallingError, nil, nil
 		}
-		f.sessions[e.Session] = &Session{ID: e.Session, Timeout: e.Timeout}
+		f.sessions[e.Session] = &Session{ID: e.Session, Timeout: e.Timeout, Owner: e.Origin}
+		return proto.ErrOK, nil, nil
+	case txn.OpSetOwner:
+		x, ok := f.sessions[e.Session]
+		if !ok {
+			return proto.ErrSessionExpired, nil, nil
+		}
+		x.Owner = e.Origin
 		return proto.ErrOK, nil, nil
 	case proto.OpCloseSession:
 		if _, ok := f.sessions[e.Session]; !ok {
@@ -156,8 +166,12 @@ func (f *FSM) applyEntry(e *txn.Entry, zxid int64) (proto.Err, proto.Record, []t
 	case proto.OpDeleteContainer:
 		return f.reap(e, zxid)
 	}
-	if _, ok := f.sessions[e.Session]; !ok {
+	if x, ok := f.sessions[e.Session]; !ok {
 		return proto.ErrSessionExpired, nil, nil
+	} else if x.Owner != e.Origin {
+		// The session moved to another server after this request was sent
+		// through the old one (ZooKeeper's checkSession owner test).
+		return proto.ErrSessionMoved, nil, nil
 	}
 	var trig []trigger
 	switch e.Op {

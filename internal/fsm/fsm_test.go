@@ -544,9 +544,6 @@ func TestMultiUndecodable(t *testing.T) {
 		name string
 		ops  []proto.MultiOp
 	}{
-		{"invalid create flags", []proto.MultiOp{
-			{Type: proto.OpCreate, Body: creq("/ok", open, 0)},
-			{Type: proto.OpCreate, Body: creq("/x", open, 7)}}},
 		{"TTL flags in a create op", []proto.MultiOp{{Type: proto.OpCreate2, Body: creq("/x", open, proto.ModePersistentWithTTL)}}},
 		{"read op in a multi", []proto.MultiOp{{Type: proto.OpGetData, Body: &proto.GetDataRequest{Path: "/r"}}}},
 		{"read and write", []proto.MultiOp{
@@ -561,6 +558,23 @@ func TestMultiUndecodable(t *testing.T) {
 		}
 		if h.dump() != before {
 			t.Errorf("%s: state changed", tc.name)
+		}
+	}
+	// Unknown create flags are not a decode error: that op fails alone with
+	// BadArguments, as ZooKeeper 3.8.0 answers (MultiOperationRecord maps
+	// unknown flags to PERSISTENT; the per-op check rejects them).
+	{
+		h := fixture(t, Options{})
+		before := h.dump()
+		res := h.multi(s1, proto.MultiOp{Type: proto.OpCreate, Body: creq("/ok", open, 0)},
+			proto.MultiOp{Type: proto.OpCreate, Body: creq("/x", open, 7)})
+		mr, ok := res.Body.(*proto.MultiResponse)
+		if res.Err != proto.ErrOK || !ok || len(mr.Results) != 2 ||
+			mr.Results[0].Err != proto.ErrOK || mr.Results[1].Err != proto.ErrBadArguments {
+			t.Errorf("unknown create flags: %v %#v", res.Err, res.Body)
+		}
+		if h.dump() != before {
+			t.Error("unknown create flags: a failed multi changed the state")
 		}
 	}
 	// An unknown op type inside the body.

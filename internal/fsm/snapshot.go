@@ -24,7 +24,7 @@ import (
 //	        uint32 length + jute { ustring path; buffer data; int aclIndex;
 //	        long czxid, mzxid, ctime, mtime, pzxid, ephemeralOwner;
 //	        int version, cversion, aversion }
-//	uint32  number of sessions; each: int64 id, int32 timeout
+//	uint32  number of sessions; each: int64 id, int32 timeout, int64 owner
 //	uint32  length + membership (raft ConfState, protobuf; opaque here)
 const snapshotVersion = 1
 
@@ -126,6 +126,7 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 		var b []byte
 		b = binary.BigEndian.AppendUint64(b, uint64(x.ID))
 		b = binary.BigEndian.AppendUint32(b, uint32(x.Timeout))
+		b = binary.BigEndian.AppendUint64(b, uint64(x.Owner))
 		cw.Write(b)
 	}
 	cw.Write(binary.BigEndian.AppendUint32(nil, uint32(len(s.Membership))))
@@ -233,7 +234,8 @@ func (f *FSM) restore(r io.Reader, membership *[]byte) (index, term uint64, err 
 	for i := uint32(0); i < ns && rd.err == nil; i++ {
 		id := int64(rd.u64())
 		to := int32(rd.u32())
-		f.sessions[id] = &Session{ID: id, Timeout: to}
+		owner := int64(rd.u64())
+		f.sessions[id] = &Session{ID: id, Timeout: to, Owner: owner}
 	}
 	if rd.err != nil {
 		return 0, 0, rd.fail()

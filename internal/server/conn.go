@@ -214,6 +214,9 @@ func (c *conn) handshake(frame []byte) error {
 			c.markCloseAfterFlush()
 			return errClose{fmt.Sprintf("session 0x%x expired or bad password", req.SessionID), true}
 		}
+		if err := c.takeOwnership(req.SessionID); err != nil {
+			return err
+		}
 		resp.TimeOut, resp.SessionID, resp.Passwd = timeout, req.SessionID, sessionPassword(req.SessionID)
 	}
 	c.sessionID.Store(resp.SessionID)

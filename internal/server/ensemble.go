@@ -467,4 +467,46 @@ func (s *Server) closeClients() {
 	})
 }
 
-var _ = fsm.Result{}
+// takeOwnership makes this server the owner of a session that reattaches
+// here: if another server owned it, a setOwner entry is committed before the
+// client is answered, so any write still in flight through the old server
+// fails with SessionMoved.
+func (c *conn) takeOwnership(sid int64) error {
+	c.s.fsm.RLock()
+	x := c.s.fsm.Session(sid)
+	owner := int64(0)
+	if x != nil {
+		owner = x.Owner
+	}
+	c.s.fsm.RUnlock()
+	if owner == c.s.id {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(c.s.ctx, 30*time.Second)
+	defer cancel()
+	r, err := c.s.proposeWait(ctx, &txn.Entry{Op: txn.OpSetOwner, Session: sid})
+	if err != nil {
+		return fmt.Errorf("moving session 0x%x here: %w", sid, err)
+	}
+	if r.Err != 0 {
+		return errClose{fmt.Sprintf("session 0x%x could not move here: %v", sid, r.Err), false}
+	}
+	return nil
+}
+
+// proposeWait proposes e and waits until it is applied here.
+func (s *Server) proposeWait(ctx context.Context, e *txn.Entry) (fsm.Result, error) {
+	done := make(chan fsm.Result, 1)
+	failed := make(chan error, 1)
+	if err := s.propose(e, func(r fsm.Result) { done <- r }, func(err error) { failed <- err }); err != nil {
+		return fsm.Result{}, err
+	}
+	select {
+	case r := <-done:
+		return r, nil
+	case err := <-failed:
+		return fsm.Result{}, err
+	case <-ctx.Done():
+		return fsm.Result{}, ctx.Err()
+	}
+}

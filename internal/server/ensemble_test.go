@@ -76,3 +76,35 @@ func TestEnsembleReplicatesAndFailsOver(t *testing.T) {
 		t.Fatalf("ephemeral of a live session lost in failover: %v", code)
 	}
 }
+
+func TestSessionMovesBetweenMembers(t *testing.T) {
+	e := warrentest.StartEnsemble(t, 3, 0, nil)
+	leader := e.Leader()
+	a, b := e.Members[(leader+1)%3], e.Members[(leader+2)%3]
+	r := dial(t, a.Addr)
+	r.connect(30000, 0, nil, true)
+	if code := r.call(proto.OpCreate, &proto.CreateRequest{Path: "/owned", Acl: open, Flags: proto.ModeEphemeral}, nil); code != 0 {
+		t.Fatalf("create: %v", code)
+	}
+	// The client reconnects through another member: the session moves.
+	q := dial(t, b.Addr)
+	if resp := q.connect(30000, r.sid, r.pw, true); resp.SessionID != r.sid {
+		t.Fatalf("reattach through another member: %+v", resp)
+	}
+	if code := q.call(proto.OpSetData, &proto.SetDataRequest{Path: "/owned", Data: []byte("x"), Version: -1}, &proto.SetDataResponse{}); code != 0 {
+		t.Fatalf("write through the new owner: %v", code)
+	}
+	// A write still sent through the old member fails SessionMoved, which
+	// closes that connection instead of answering.
+	r.send(proto.OpSetData, &proto.SetDataRequest{Path: "/owned", Data: []byte("stale"), Version: -1})
+	r.expectClosed()
+	var g proto.GetDataResponse
+	q.call(proto.OpGetData, &proto.GetDataRequest{Path: "/owned"}, &g)
+	if string(g.Data) != "x" {
+		t.Fatalf("the stale write through the old owner was applied: %q", g.Data)
+	}
+	// The ephemeral belongs to the session wherever it lives.
+	if g.Stat.EphemeralOwner != r.sid {
+		t.Fatalf("ephemeral owner %x, want %x", g.Stat.EphemeralOwner, r.sid)
+	}
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -17,6 +18,13 @@ func (c *conn) execute(it *item) {
 	switch {
 	case it.write && it.op == proto.OpSync:
 		c.sendReply(it.xid, it.res.Zxid, proto.ErrOK, it.res.Body)
+	case it.write && it.res.Err == proto.ErrSessionMoved:
+		// The session moved to another server while this write was on its
+		// way: ZooKeeper closes the connection instead of answering.
+		c.s.log.Info("session moved to another server; closing its old connection",
+			"session", fmt.Sprintf("0x%x", c.sessionID.Load()))
+		go c.close()
+		return
 	case it.write:
 		c.sendReply(it.xid, it.res.Zxid, it.res.Err, it.res.Body)
 		zxid = it.res.Zxid

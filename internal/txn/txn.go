@@ -10,6 +10,12 @@ import (
 // Version is the envelope format version.
 const Version = 1
 
+// OpSetOwner is Warren's own entry type (not a ZooKeeper opcode): the
+// session moved to the server named by Origin, which now holds its
+// connection. Writes that still arrive from the former owner fail with
+// SessionMoved.
+const OpSetOwner proto.OpCode = -100
+
 // Entry is the envelope of one log entry.
 type Entry struct {
 	Op      proto.OpCode
