@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/warren-zk/warren/internal/config"
 	"github.com/warren-zk/warren/internal/proto"
 	"github.com/warren-zk/warren/internal/server"
 	"github.com/warren-zk/warren/internal/testutil/warrentest"
@@ -106,5 +109,41 @@ func TestSessionMovesBetweenMembers(t *testing.T) {
 	// The ephemeral belongs to the session wherever it lives.
 	if g.Stat.EphemeralOwner != r.sid {
 		t.Fatalf("ephemeral owner %x, want %x", g.Stat.EphemeralOwner, r.sid)
+	}
+}
+
+func TestLaggingFollowerCatchesUpFromSnapshot(t *testing.T) {
+	e := warrentest.StartEnsemble(t, 3, 0, &warrentest.Options{
+		SnapshotCatchUp: 10,
+		Config:          func(c *config.Config) { c.SnapCount = 40 },
+	})
+	leader := e.Leader()
+	lag := (leader + 1) % 3
+	e.Stop(lag)
+	r := dial(t, e.Members[leader].Addr)
+	r.connect(30000, 0, nil, true)
+	for i := 0; i < 300; i++ {
+		if code := r.call(proto.OpCreate, &proto.CreateRequest{Path: fmt.Sprintf("/n%03d", i), Data: []byte(fmt.Sprint(i)), Acl: open}, nil); code != 0 {
+			t.Fatalf("create %d: %v", i, code)
+		}
+	}
+	r.call(proto.OpSetData, &proto.SetDataRequest{Path: "/n007", Data: []byte("changed"), Version: -1}, nil)
+	want := dumpTree(t, r)
+	// The stopped follower's log ends far before the leader's compacted
+	// log starts: it can only catch up from a snapshot.
+	e.Start(lag)
+	e.WaitServing(30 * time.Second)
+	q := dial(t, e.Members[lag].Addr)
+	q.connect(30000, 0, nil, true)
+	q.call(proto.OpSync, &proto.SyncRequest{Path: "/"}, nil)
+	got := dumpTree(t, q)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("follower differs after catching up (-leader +follower):\n%s", d)
+	}
+	// And it keeps replicating afterwards.
+	r.call(proto.OpCreate, &proto.CreateRequest{Path: "/after", Acl: open}, nil)
+	q.call(proto.OpSync, &proto.SyncRequest{Path: "/"}, nil)
+	if code := q.call(proto.OpExists, &proto.ExistsRequest{Path: "/after"}, &proto.ExistsResponse{}); code != 0 {
+		t.Fatalf("no replication after the snapshot: %v", code)
 	}
 }

@@ -42,6 +42,10 @@ type Options struct {
 	// PeerListener, if set, is used for the peer port instead of listening
 	// on the address of this server's server.N line.
 	PeerListener net.Listener
+	// SnapshotCatchUp is how many entries before a snapshot stay in the
+	// in-memory raft log for followers slightly behind (default 5000); a
+	// follower further behind is sent the snapshot.
+	SnapshotCatchUp uint64
 }
 
 // Server is a Warren server.

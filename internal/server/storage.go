@@ -170,7 +170,11 @@ func (s *Server) writeSnapshot(sn *fsm.Snapshot) error {
 	}
 	cs := &raftpb.ConfState{}
 	if err := proto.Unmarshal(sn.Membership, cs); err == nil {
-		if err := s.node.Compact(sn.Index, snapCatchUp, cs); err != nil {
+		keep := s.opts.SnapshotCatchUp
+		if keep == 0 {
+			keep = snapCatchUp
+		}
+		if err := s.node.Compact(sn.Index, keep, cs); err != nil {
 			s.log.Warn("compacting the in-memory log failed", "err", err)
 		}
 	}

@@ -127,7 +127,8 @@ func (e *Ensemble) Start(i int) {
 		ln.Close()
 		e.t.Fatalf("warrentest: listen %s: %v", m.peer, err)
 	}
-	srv := server.New(m.cfg, server.Options{Logger: log, Listener: ln, PeerListener: pl, ContainerCheckInterval: e.opts.ContainerCheckInterval})
+	srv := server.New(m.cfg, server.Options{Logger: log, Listener: ln, PeerListener: pl,
+		ContainerCheckInterval: e.opts.ContainerCheckInterval, SnapshotCatchUp: e.opts.SnapshotCatchUp})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := srv.Start(ctx); err != nil {

@@ -27,6 +27,8 @@ type Options struct {
 	// DataDir, if set, is used instead of a fresh temporary directory (to
 	// restart a server on the same data).
 	DataDir string
+	// SnapshotCatchUp overrides server.Options.SnapshotCatchUp.
+	SnapshotCatchUp uint64
 }
 
 // Server is a running test server.
