@@ -81,7 +81,7 @@ generate-check:
 
 ## test: everything CI checks.
 test: deps fmt-check vet generate-check
-	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 ## fuzz-short: run every fuzz target (func FuzzXxx in a _test.go file) for FUZZTIME each.
 fuzz-short:
