@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 
@@ -57,6 +58,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	check := fs.Bool("t", false, "check the configuration, print every problem and exit")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: warren server [flags] [zoo.cfg | port dataDir [tickTime [maxClientCnxns]]]")
 		fs.PrintDefaults()
@@ -108,6 +110,21 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Error("cannot create the CPU profile", "err", err)
+			return 1
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Error("cannot start the CPU profile", "err", err)
+			return 1
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	srv := server.New(cfg, server.Options{Logger: log})
 	if err := srv.Start(ctx); err != nil {
 		log.Error("cannot start server", "err", err)

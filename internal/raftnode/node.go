@@ -53,7 +53,8 @@ type Config struct {
 	Restart *Restart
 	// Tick is the raft tick interval (default 100ms).
 	Tick time.Duration
-	// Apply receives committed entries in log order, on the loop goroutine.
+	// Apply receives committed entries in log order, on the applier
+	// goroutine (one goroutine, never concurrently with itself).
 	Apply func(ents []*raftpb.Entry)
 	// Send delivers messages to peers (after their entries are persisted).
 	// Nil for a one-member group.
@@ -102,6 +103,10 @@ type Node struct {
 	cs         *raftpb.ConfState
 	reads      map[uint64]readReq
 	once       sync.Once
+	applyc     chan applyItem
+	// appliedCS is the membership as of the applied entries (applier only).
+	appliedCS *raftpb.ConfState
+	applied   chan struct{} // closed when the applier has stopped
 	// started is set once the loop runs; Stop closes done itself otherwise.
 	started atomic.Bool
 }
@@ -180,6 +185,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	if restart && cfg.Restart.ConfState != nil {
 		n.cs = cfg.Restart.ConfState
+		n.appliedCS = n.cs
 	}
 	return n, nil
 }
@@ -188,7 +194,16 @@ func New(cfg Config) (*Node, error) {
 // synchronously), campaigns if this is a one-member group, and starts the
 // event loop. Separate from New so the caller holds the *Node before its
 // Apply callback first runs.
-func (n *Node) Run(ctx context.Context) error {
+func (n *Node) Run(ctx context.Context) (err error) {
+	n.applyc = make(chan applyItem, 8)
+	n.applied = make(chan struct{})
+	go n.applyLoop()
+	defer func() {
+		if err != nil {
+			close(n.applyc)
+			<-n.applied
+		}
+	}()
 	if err := n.handleReady(); err != nil {
 		return fmt.Errorf("raftnode: initial ready: %w", err)
 	}
@@ -273,13 +288,13 @@ func (n *Node) Err() error {
 	}
 }
 
-// ConfState returns the membership as of the last applied conf change. Call
-// it only from the Apply callback.
+// ConfState returns the membership as of the last applied entry. Call it
+// only from the Apply callback.
 func (n *Node) ConfState() *raftpb.ConfState {
-	if n.cs == nil {
+	if n.appliedCS == nil {
 		return &raftpb.ConfState{}
 	}
-	return proto.Clone(n.cs).(*raftpb.ConfState)
+	return proto.Clone(n.appliedCS).(*raftpb.ConfState)
 }
 
 // Compact records a snapshot at index in the in-memory log and drops
@@ -312,8 +327,42 @@ func (n *Node) Done() <-chan struct{} { return n.done }
 
 const maxBatch = 1024
 
+// applyItem is a batch of committed entries for the applier, or a barrier
+// it closes once everything before it is applied.
+type applyItem struct {
+	ents    []*raftpb.Entry
+	cs      *raftpb.ConfState // membership after this batch's conf changes
+	barrier chan struct{}
+}
+
+// applyLoop applies committed entries in order, off the raft loop, so the
+// next batch's fsync overlaps this batch's apply and replies.
+func (n *Node) applyLoop() {
+	defer close(n.applied)
+	for it := range n.applyc {
+		if len(it.ents) > 0 {
+			n.appliedCS = it.cs
+			n.cfg.Apply(it.ents)
+		}
+		if it.barrier != nil {
+			close(it.barrier)
+		}
+	}
+}
+
+// drainApply waits until every batch handed to the applier is applied.
+func (n *Node) drainApply() {
+	b := make(chan struct{})
+	n.applyc <- applyItem{barrier: b}
+	<-b
+}
+
 func (n *Node) run(ctx context.Context) {
 	defer close(n.done)
+	defer func() {
+		close(n.applyc)
+		<-n.applied
+	}()
 	defer func() {
 		for _, r := range n.reads {
 			r.done <- 0
@@ -472,6 +521,9 @@ func (n *Node) handleReady() error {
 			}
 		}
 		if !raft.IsEmptySnap(rd.Snapshot) {
+			// Everything committed before the snapshot must be applied
+			// before the state is replaced by it.
+			n.drainApply()
 			if n.cfg.ApplySnapshot == nil {
 				return errors.New("raftnode: received a snapshot but cannot install one")
 			}
@@ -482,6 +534,7 @@ func (n *Node) handleReady() error {
 				return fmt.Errorf("install snapshot: %w", err)
 			}
 			n.cs = proto.Clone(rd.Snapshot.GetMetadata().GetConfState()).(*raftpb.ConfState)
+			n.appliedCS = n.cs // the applier is drained: safe to set here
 		}
 		if !raft.IsEmptyHardState(rd.HardState) {
 			if err := n.storage.SetHardState(rd.HardState); err != nil {
@@ -522,7 +575,7 @@ func (n *Node) handleReady() error {
 					n.cs = n.rn.ApplyConfChange(cc)
 				}
 			}
-			n.cfg.Apply(rd.CommittedEntries)
+			n.applyc <- applyItem{ents: append([]*raftpb.Entry(nil), rd.CommittedEntries...), cs: n.cs}
 		}
 		n.rn.Advance(rd)
 	}
