@@ -23,10 +23,10 @@ import (
 //	uint64  number of nodes; each, in path order (parents first):
 //	        uint32 length + jute { ustring path; buffer data; int aclIndex;
 //	        long czxid, mzxid, ctime, mtime, pzxid, ephemeralOwner;
-//	        int version, cversion, aversion }
+//	        int version, cversion, aversion, numChildren }
 //	uint32  number of sessions; each: int64 id, int32 timeout, int64 owner
 //	uint32  length + membership (raft ConfState, protobuf; opaque here)
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 // Snapshot is a point-in-time capture of the state machine.
 type Snapshot struct {
@@ -64,6 +64,9 @@ func (s *Snapshot) Release() { s.tree.Release() }
 
 // NodeCount returns the number of captured nodes.
 func (s *Snapshot) NodeCount() int { return len(s.tree.Nodes) }
+
+// LastZxid is the zxid of the last transaction the snapshot holds.
+func (s *Snapshot) LastZxid() int64 { return s.lastZxid }
 
 // WriteTo streams the snapshot body to w.
 func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
@@ -117,6 +120,7 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 		e.Int(n.Version)
 		e.Int(n.Cversion)
 		e.Int(n.Aversion)
+		e.Int(int32(n.NumChildren()))
 		b := e.Bytes()
 		binary.BigEndian.PutUint32(b, uint32(len(b)-4))
 		cw.Write(b)
@@ -198,36 +202,8 @@ func (f *FSM) restore(r io.Reader, membership *[]byte) (index, term uint64, err 
 	if rd.err != nil {
 		return 0, 0, rd.fail()
 	}
-	f.tree.Reset()
-	for i := uint64(0); i < nn; i++ {
-		b := rd.record()
-		if rd.err != nil {
-			return 0, 0, rd.fail()
-		}
-		d.Reset(b)
-		d.MaxBuffer = len(b)
-		path := d.String()
-		data := d.Buffer()
-		ai := d.Int()
-		n := &znode.Node{Data: data}
-		n.Czxid, n.Mzxid, n.Ctime, n.Mtime, n.Pzxid, n.EphemeralOwner = d.Long(), d.Long(), d.Long(), d.Long(), d.Long(), d.Long()
-		n.Version, n.Cversion, n.Aversion = d.Int(), d.Int(), d.Int()
-		if d.Err() != nil {
-			return 0, 0, fmt.Errorf("fsm: snapshot node %d: %w", i, d.Err())
-		}
-		if ai >= 0 {
-			if int(ai) >= len(lists) {
-				return 0, 0, fmt.Errorf("fsm: snapshot node %q: ACL index %d out of range", path, ai)
-			}
-			n.ACL = lists[ai]
-		}
-		if path != "/" {
-			parent, _ := znode.Split(path)
-			if f.tree.Get(parent) == nil || znode.ValidatePath(path) != nil {
-				return 0, 0, fmt.Errorf("fsm: snapshot node %q out of order or invalid", path)
-			}
-		}
-		f.tree.Insert(path, n)
+	if err := f.loadNodes(rd, nn, lists); err != nil {
+		return 0, 0, err
 	}
 	ns := rd.u32()
 	f.sessions = map[int64]*Session{}
@@ -307,3 +283,100 @@ func (s *snapReader) record() []byte {
 
 // ZxidState returns the zxid computation state (for inspection tools).
 func (f *FSM) ZxidState() txn.ZxidState { return f.zx }
+
+// loadedNode is one node decoded from a snapshot, ready to insert.
+type loadedNode struct {
+	path     string
+	n        *znode.Node
+	children int
+}
+
+// loadNodes reads nn node records and inserts them. One goroutine decodes
+// (allocating nodes in slabs) while this one inserts, so loading a large
+// snapshot uses both cores and little garbage.
+func (f *FSM) loadNodes(rd *snapReader, nn uint64, lists [][]proto.ACL) error {
+	f.tree.ResetSized(int(min(nn, 1<<26)))
+	for i := range lists {
+		lists[i] = f.tree.InternACL(lists[i])
+	}
+	batches := make(chan []loadedNode, 8)
+	stop := make(chan struct{})
+	var decodeErr error
+	go func() {
+		defer close(batches)
+		const batchLen, slabLen = 1024, 4096
+		var slab []znode.Node
+		batch := make([]loadedNode, 0, batchLen)
+		d := jute.NewDecoder(nil)
+		for i := uint64(0); i < nn; i++ {
+			b := rd.record()
+			if rd.err != nil {
+				decodeErr = rd.fail()
+				return
+			}
+			d.Reset(b)
+			d.MaxBuffer = len(b)
+			if len(slab) == 0 {
+				slab = make([]znode.Node, min(uint64(slabLen), nn-i))
+			}
+			n := &slab[0]
+			slab = slab[1:]
+			path := d.String()
+			n.Data = d.Buffer()
+			ai := d.Int()
+			n.Czxid, n.Mzxid, n.Ctime, n.Mtime, n.Pzxid, n.EphemeralOwner = d.Long(), d.Long(), d.Long(), d.Long(), d.Long(), d.Long()
+			n.Version, n.Cversion, n.Aversion = d.Int(), d.Int(), d.Int()
+			children := d.Int()
+			if d.Err() != nil {
+				decodeErr = fmt.Errorf("fsm: snapshot node %d: %w", i, d.Err())
+				return
+			}
+			if ai >= 0 {
+				if int(ai) >= len(lists) {
+					decodeErr = fmt.Errorf("fsm: snapshot node %q: ACL index %d out of range", path, ai)
+					return
+				}
+				n.ACL = lists[ai]
+			}
+			if path != "/" && znode.ValidatePath(path) != nil {
+				decodeErr = fmt.Errorf("fsm: snapshot node %q: invalid path", path)
+				return
+			}
+			batch = append(batch, loadedNode{path, n, int(max(children, 0))})
+			if len(batch) == batchLen {
+				select {
+				case batches <- batch:
+				case <-stop:
+					return
+				}
+				batch = make([]loadedNode, 0, batchLen)
+			}
+		}
+		if len(batch) > 0 {
+			select {
+			case batches <- batch:
+			case <-stop:
+			}
+		}
+	}()
+	var insertErr error
+	for batch := range batches {
+		if insertErr != nil {
+			continue
+		}
+		for _, l := range batch {
+			if l.path != "/" {
+				if parent, _ := znode.Split(l.path); f.tree.Get(parent) == nil {
+					insertErr = fmt.Errorf("fsm: snapshot node %q comes before its parent", l.path)
+					close(stop)
+					break
+				}
+			}
+			f.tree.Load(l.path, l.n, l.children)
+		}
+	}
+	if decodeErr != nil {
+		return decodeErr
+	}
+	return insertErr
+}

@@ -82,6 +82,8 @@ type Tree struct {
 	ttls       map[string]struct{}
 	acls       map[string][]proto.ACL
 	dataSize   int64 // sum of len(path)+len(data) over nodes
+	// lastACL is the list intern returned last (a one-entry cache).
+	lastACL []proto.ACL
 	// gen is bumped when a snapshot captures the tree; cow is true while
 	// that snapshot may still read captured nodes.
 	gen uint64
@@ -128,6 +130,26 @@ func (t *Tree) addInitial(path string, acl []proto.ACL, aversion int32) {
 
 // intern returns a shared copy of acl.
 func (t *Tree) intern(acl []proto.ACL) []proto.ACL {
+	// Most creates repeat the previous list (OPEN_ACL_UNSAFE...): compare
+	// with it before building a key.
+	if last := t.lastACL; len(last) == len(acl) && len(acl) > 0 {
+		same := true
+		for i := range acl {
+			if acl[i] != last[i] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return last
+		}
+	}
+	s := t.internSlow(acl)
+	t.lastACL = s
+	return s
+}
+
+func (t *Tree) internSlow(acl []proto.ACL) []proto.ACL {
 	var b strings.Builder
 	for _, a := range acl {
 		// All four perms bytes and length-prefixed strings: ids may contain
@@ -224,6 +246,41 @@ func (t *Tree) ACLCount() int { return len(t.acls) }
 func (t *Tree) Insert(path string, n *Node) {
 	n.ACL = t.intern(n.ACL)
 	n.children = nil
+	n.gen = t.gen
+	if path == "/" {
+		t.dataSize += int64(len(n.Data)) - int64(len(t.nodes["/"].Data))
+		t.nodes["/"] = n
+		return
+	}
+	if old := t.nodes[path]; old != nil {
+		t.dataSize -= int64(len(path) + len(old.Data))
+	}
+	t.Restore(path, n)
+}
+
+// InternACL returns the tree's shared copy of acl (for snapshot loading:
+// intern each list once, then Load nodes that use it).
+func (t *Tree) InternACL(acl []proto.ACL) []proto.ACL { return t.intern(acl) }
+
+// ResetSized empties the tree down to "/" and sizes its node table for n
+// nodes, so loading a snapshot does not rehash as it grows.
+func (t *Tree) ResetSized(n int) {
+	t.Reset()
+	m := make(map[string]*Node, n+1)
+	for k, v := range t.nodes {
+		m[k] = v
+	}
+	t.nodes = m
+}
+
+// Load adds a node read from a snapshot. Its ACL must come from InternACL,
+// its parent must be loaded already, and children sizes its child table
+// (the number of children it will get).
+func (t *Tree) Load(path string, n *Node, children int) {
+	n.children = nil
+	if children > 0 {
+		n.children = make(map[string]struct{}, children)
+	}
 	n.gen = t.gen
 	if path == "/" {
 		t.dataSize += int64(len(n.Data)) - int64(len(t.nodes["/"].Data))
