@@ -52,6 +52,7 @@ func startExampleServer() (func(), error) {
 	}
 	cfg := config.Default()
 	cfg.DataDir, cfg.DataLogDir, cfg.ClientPortAddress = dir, dir, "127.0.0.1"
+	cfg.AdminEnableServer = false // parallel test binaries would fight over port 8080
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/warren-zk/warren/internal/proto"
+	"github.com/warren-zk/warren/internal/tlsutil"
 )
 
 // ErrInvalidACL reports an ACL list Fixup rejects.
@@ -35,8 +36,14 @@ func Check(acl []proto.ACL, perm int32, ids []proto.Id, skip bool) bool {
 				continue
 			}
 			switch id.Scheme {
-			case "digest", "x509", "sasl":
+			case "digest", "x509":
 				if id.Id == a.Id.Id {
+					return true
+				}
+			case "sasl":
+				// SASLAuthenticationProvider.matches: the authenticated id "super"
+				// matches every sasl entry.
+				if id.Id == a.Id.Id || id.Id == "super" {
 					return true
 				}
 			case "ip":
@@ -49,8 +56,24 @@ func Check(acl []proto.ACL, perm int32, ids []proto.Id, skip bool) bool {
 	return false
 }
 
-// Fixup validates acl for create/setACL and returns the list to store.
+// Schemes says which optional authentication providers a server has registered, as
+// ZooKeeper's ProviderRegistry does: ip and digest always (digest unless disabled), x509 and
+// sasl only when configured. An ACL entry of a scheme without a provider is invalid. It is
+// part of the replicated state's configuration: every replica must use the same.
+type Schemes struct {
+	X509           bool // x509: the X509AuthenticationProvider (or TLS) is configured
+	SASL           bool // sasl: the SASLAuthenticationProvider (or a JAAS Server section) is configured
+	DigestDisabled bool // DigestAuthenticationProvider.enabled=false
+}
+
+// Fixup validates acl for create/setACL and returns the list to store, with only the
+// always-present providers (ip, digest) registered.
 func Fixup(acl []proto.ACL, ids []proto.Id) ([]proto.ACL, error) {
+	return FixupWith(acl, ids, Schemes{})
+}
+
+// FixupWith is Fixup with the providers of sch registered.
+func FixupWith(acl []proto.ACL, ids []proto.Id, sch Schemes) ([]proto.ACL, error) {
 	if len(acl) == 0 {
 		return nil, ErrInvalidACL
 	}
@@ -88,7 +111,17 @@ func Fixup(acl []proto.ACL, ids []proto.Id) ([]proto.ACL, error) {
 				return nil, ErrInvalidACL
 			}
 		case "digest":
-			if !validDigestID(a.Id.Id) {
+			if sch.DigestDisabled || !validDigestID(a.Id.Id) {
+				return nil, ErrInvalidACL
+			}
+			out = append(out, a)
+		case "x509":
+			if !sch.X509 || !tlsutil.ValidDN(a.Id.Id) {
+				return nil, ErrInvalidACL
+			}
+			out = append(out, a)
+		case "sasl":
+			if !sch.SASL || !ValidKerberosName(a.Id.Id) {
 				return nil, ErrInvalidACL
 			}
 			out = append(out, a)
@@ -98,13 +131,29 @@ func Fixup(acl []proto.ACL, ids []proto.Id) ([]proto.ACL, error) {
 			}
 			out = append(out, a)
 		default:
-			// ZooKeeper registers only the ip and digest providers unless
-			// configured otherwise (zookeeper.authProvider.N); x509, sasl
-			// and any other scheme have no provider, so InvalidACL.
+			// No provider for any other scheme (custom
+			// zookeeper.authProvider.N classes are not supported): InvalidACL.
 			return nil, ErrInvalidACL
 		}
 	}
 	return out, nil
+}
+
+// ValidKerberosName is SASLAuthenticationProvider.isValid (new KerberosName(id)): a name
+// with '@' must have the form service[/host]@realm with no further '/' or '@'.
+func ValidKerberosName(id string) bool {
+	at := strings.IndexByte(id, '@')
+	if at < 0 {
+		return true
+	}
+	name, realm := id[:at], id[at+1:]
+	if strings.ContainsAny(realm, "/@") {
+		return false
+	}
+	if i := strings.IndexByte(name, '/'); i >= 0 {
+		name = name[:i] + name[i+1:]
+	}
+	return !strings.ContainsAny(name, "/@")
 }
 
 // validDigestID mirrors Java's id.split(":").length == 2 (trailing empty

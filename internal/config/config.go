@@ -149,6 +149,9 @@ func Default() *Config {
 	c := defaults()
 	c.TickTime, c.DataDir, c.DataLogDir = 2000, "warren-data", "warren-data"
 	c.ClientPort, c.ClientPortAddress = 2181, "127.0.0.1"
+	// The embedded default serves loopback only, the AdminServer included
+	// (a zoo.cfg gets ZooKeeper's 0.0.0.0).
+	c.AdminServerAddress = "127.0.0.1"
 	c.Props["tickTime"] = "2000"
 	c.Props["dataDir"] = c.DataDir
 	c.Props["clientPort"] = "2181"

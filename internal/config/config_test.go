@@ -51,7 +51,7 @@ func TestDefault(t *testing.T) {
 		"ClientPort": 2181, "ClientPortAddress": "127.0.0.1", "MaxClientCnxns": 60,
 		"MinSessionTimeout": 4000, "MaxSessionTimeout": 40000, "StandaloneEnabled": true,
 		"SnapCount": 100000, "PreAllocSizeKB": 65536, "AutopurgeSnapRetainCount": 3,
-		"GlobalOutstandingLimit": 1000, "AdminEnableServer": true, "AdminServerAddress": "0.0.0.0",
+		"GlobalOutstandingLimit": 1000, "AdminEnableServer": true, "AdminServerAddress": "127.0.0.1",
 		"AdminServerPort": 8080, "AdminCommandURL": "/commands", "MetricsHTTPPort": 7000,
 		"MetricsHTTPHost": "0.0.0.0", "MetricsProviderClassName": defaultMetricsProvider,
 		"FourLetterWords": map[string]bool{"srvr": true}, "SkipACL": false, "MyID": int64(0),

@@ -128,6 +128,7 @@ var jvmPrefixes = []string{
 	"commitProcessor.", "fastleader.", "kerberos.", "DigestAuthenticationProvider.",
 	"X509AuthenticationProvider.", "enforce.auth.", "snapshot.", "digest.", "audit.",
 	"learner.", "leader.", "follower.", "observer.", "messageTracker.", "sasl.",
+	"SASLAuthenticationProvider.", "warren.",
 }
 
 func knownJVMKey(k string) bool {

@@ -20,6 +20,14 @@ type Options struct {
 	ExtendedTypes bool
 	// SkipACL disables ACL checks (skipACL=yes).
 	SkipACL bool
+	// ACLSchemes are the optional authentication providers that make ACL entries of their
+	// scheme valid (x509, sasl) or invalid (digest, when disabled).
+	ACLSchemes acl.Schemes
+	// EnforceQuota rejects creates and setData that would exceed a hard quota
+	// (zookeeper.enforceQuota).
+	EnforceQuota bool
+	// QuotaLog, if set, is told about soft and hard quota violations (rate-limited).
+	QuotaLog func(msg string)
 	// Watches receives triggers; nil means a private Manager.
 	Watches *watch.Manager
 	// OnSessionClosed is called (with the lock held) when a session is closed
@@ -306,7 +314,7 @@ func (f *FSM) create(e *txn.Entry, op proto.OpCode, path string, data []byte, ac
 	if !znode.HasSlashAndNoNUL(path) {
 		return proto.ErrBadArguments, nil
 	}
-	fixed, err := acl.Fixup(acls, e.Auth)
+	fixed, err := acl.FixupWith(acls, e.Auth, f.opts.ACLSchemes)
 	if err != nil {
 		return proto.ErrInvalidACL, nil
 	}
@@ -329,6 +337,9 @@ func (f *FSM) create(e *txn.Entry, op proto.OpCode, path string, data []byte, ac
 	}
 	if znode.IsSessionOwner(parent.EphemeralOwner) {
 		return proto.ErrNoChildrenForEphemerals, nil
+	}
+	if code := f.checkQuota(path, 0, len(data), 1, u); code != proto.ErrOK {
+		return code, nil
 	}
 	var owner int64
 	switch {
@@ -392,6 +403,9 @@ func (f *FSM) setData(e *txn.Entry, r *proto.SetDataRequest, zxid int64, trig *[
 	if !f.can(n, proto.PermWrite, e.Auth) {
 		return proto.ErrNoAuth, nil
 	}
+	if code := f.checkQuota(r.Path, len(n.Data), len(r.Data), 0, u); code != proto.ErrOK {
+		return code, nil
+	}
 	if r.Version != -1 && r.Version != n.Version {
 		return proto.ErrBadVersion, nil
 	}
@@ -407,7 +421,7 @@ func (f *FSM) setACL(e *txn.Entry, r *proto.SetACLRequest) (proto.Err, proto.Rec
 	if znode.ValidatePath(r.Path) != nil {
 		return proto.ErrBadArguments, nil
 	}
-	fixed, err := acl.Fixup(r.Acl, e.Auth)
+	fixed, err := acl.FixupWith(r.Acl, e.Auth, f.opts.ACLSchemes)
 	if err != nil {
 		return proto.ErrInvalidACL, nil
 	}

@@ -1,10 +1,12 @@
 package fsm
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/warren-zk/warren/internal/proto"
 	"github.com/warren-zk/warren/internal/znode"
 )
 
@@ -16,7 +18,9 @@ import (
 // the reaper) and setData below P adjusts it. The longest quota prefix of a path applies; the
 // root never has one. ZooKeeper keeps the quota roots in a trie fed by limits-node creations and
 // deletions; here they are read from the tree itself, which is equivalent and leaves nothing to
-// rebuild after a snapshot. Quotas are counted, never enforced (enforceQuota is off by default).
+// rebuild after a snapshot. With Options.EnforceQuota (zookeeper.enforceQuota) a create or
+// setData that would take the usage past a hard limit fails with QuotaExceeded; soft limits
+// are only reported (checkQuota).
 
 const (
 	quotaLimitNode = "zookeeper_limits"
@@ -150,4 +154,107 @@ func (st statsTrack) String() string {
 		}
 	}
 	return b.String()
+}
+
+// checkQuota is ZooKeeperServer.checkQuota for a create (countDiff 1, oldLen 0) or a setData
+// (countDiff 0) of path: the longest quota prefix's limits and usage decide, a hard limit
+// (countHardLimit, byteHardLimit) that would be exceeded fails the op with QuotaExceeded, a
+// soft one (count, bytes; used when no hard limit is set) is only reported. ZooKeeper checks
+// in its PrepRequestProcessor against the committed tree, so inside a multi the limits and
+// usage are read as they were before the multi (u records what the multi has changed so far).
+func (f *FSM) checkQuota(path string, oldLen, newLen int, countDiff int64, u *undoLog) proto.Err {
+	if !f.opts.EnforceQuota {
+		return proto.ErrOK
+	}
+	root := f.committedQuotaRoot(path, u)
+	if root == "" {
+		return proto.ErrOK
+	}
+	limitData, ok := f.committedData(znode.QuotaPath+root+"/"+quotaLimitNode, u)
+	if !ok {
+		return proto.ErrOK
+	}
+	limits := parseStatsTrack(limitData)
+	bytesDiff := int64(newLen - oldLen)
+	checkCount := countDiff != 0 && (limits.get("count") > -1 || limits.get("countHardLimit") > -1)
+	checkBytes := bytesDiff != 0 && (limits.get("bytes") > -1 || limits.get("byteHardLimit") > -1)
+	if !checkCount && !checkBytes {
+		return proto.ErrOK
+	}
+	statData, ok := f.committedData(znode.QuotaPath+root+"/"+quotaStatNode, u)
+	if !ok {
+		return proto.ErrOK
+	}
+	cur := parseStatsTrack(statData)
+	check := func(name, what string, usage, soft, hard int64) bool {
+		isHard := hard > -1
+		limit := soft
+		if isHard {
+			limit = hard
+		}
+		if usage <= limit {
+			return true
+		}
+		if f.opts.QuotaLog != nil {
+			kind := "soft"
+			if isHard {
+				kind = "hard"
+			}
+			f.opts.QuotaLog(fmt.Sprintf("Quota exceeded: %s [current %s=%d, %s%sLimit=%d]", root, name, usage, kind, what, limit))
+		}
+		return !isHard
+	}
+	if checkCount && !check("count", "Count", cur.get("count")+countDiff, limits.get("count"), limits.get("countHardLimit")) {
+		return proto.ErrQuotaExceeded
+	}
+	if checkBytes && !check("bytes", "Byte", cur.get("bytes")+bytesDiff, limits.get("bytes"), limits.get("byteHardLimit")) {
+		return proto.ErrQuotaExceeded
+	}
+	return proto.ErrOK
+}
+
+// committedQuotaRoot is quotaRoot on the tree as it was before the current multi.
+func (f *FSM) committedQuotaRoot(path string, u *undoLog) string {
+	touched := false
+	if u != nil {
+		for _, st := range u.steps {
+			if strings.HasPrefix(st.path, znode.QuotaPath+"/") {
+				touched = true
+				break
+			}
+		}
+	}
+	if !touched {
+		return f.quotaRoot(path)
+	}
+	for p := path; p != "/" && p != ""; p, _ = znode.Split(p) {
+		if _, ok := f.committedData(znode.QuotaPath+p+"/"+quotaLimitNode, u); ok {
+			return p
+		}
+	}
+	return ""
+}
+
+// committedData returns the data of path as it was before the steps recorded in u.
+func (f *FSM) committedData(path string, u *undoLog) ([]byte, bool) {
+	if u != nil {
+		for _, st := range u.steps {
+			if st.path != path {
+				continue
+			}
+			switch st.kind {
+			case undoCreate:
+				return nil, false
+			case undoDelete:
+				return st.node.Data, true
+			case undoSetData:
+				return st.data, true
+			}
+		}
+	}
+	n := f.tree.Get(path)
+	if n == nil {
+		return nil, false
+	}
+	return n.Data, true
 }

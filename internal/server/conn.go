@@ -57,6 +57,10 @@ type conn struct {
 
 	mu    sync.Mutex
 	queue []*item
+	lim   connLimits // outstanding requests (limits.go), guarded by mu
+
+	hsDeadline time.Time // TLS connections: when the handshake must be done (tls.go)
+	sasl       saslState // the SASL exchange (sasl.go), reader goroutine only
 
 	outMu      sync.Mutex
 	out        []byte
@@ -77,6 +81,7 @@ func newConn(s *Server, nc net.Conn, ip string) *conn {
 		br:   bufio.NewReaderSize(nc, 64<<10),
 		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
+		lim:  newConnLimits(),
 		auth: []proto.Id{{Scheme: "ip", Id: ip}},
 	}
 	c.stats.established = time.Now()
@@ -118,7 +123,10 @@ func (c *conn) serve() {
 
 func (c *conn) run() error {
 	// Handshake deadline: a connection that never says anything is closed.
-	c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := c.startTLS(); err != nil {
+		return err
+	}
+	c.nc.SetReadDeadline(c.handshakeDeadline())
 	var lenb [4]byte
 	if _, err := io.ReadFull(c.br, lenb[:]); err != nil {
 		return err
@@ -134,6 +142,9 @@ func (c *conn) run() error {
 		return err
 	}
 	for {
+		if err := c.throttle(); err != nil {
+			return err
+		}
 		c.nc.SetReadDeadline(time.Now().Add(time.Duration(c.timeout.Load()) * time.Millisecond))
 		frame, err := c.readFrame()
 		if err != nil {
@@ -157,8 +168,8 @@ func (c *conn) readBody(n int32) ([]byte, error) {
 	if n < 0 || int(n) > c.s.opts.MaxBuffer {
 		return nil, errClose{fmt.Sprintf("frame length %d out of range", n), false}
 	}
-	buf := make([]byte, n)
-	if _, err := io.ReadFull(c.br, buf); err != nil {
+	buf, err := readN(c.br, int(n))
+	if err != nil {
 		return nil, err
 	}
 	c.s.stats.packetsReceived.Add(1)
@@ -174,6 +185,9 @@ func (c *conn) handshake(frame []byte) error {
 		return errClose{"malformed connect request: " + d.Err().Error(), false}
 	}
 	c.readOnlyForm = req.HasReadOnly
+	if err := c.connAllowed(req.SessionID); err != nil {
+		return err
+	}
 	if !c.s.Serving() {
 		return errClose{"not serving clients: no leader, or still catching up", false}
 	}
@@ -273,6 +287,9 @@ func (c *conn) dispatch(frame []byte) error {
 		c.sess.Touch(time.Now())
 	}
 	op := proto.OpCode(h.Type)
+	if err := c.enforceAuth(op, h.Xid); err != nil {
+		return err
+	}
 	body := d.Rest()
 	it := &item{xid: h.Xid, op: op, recv: time.Now()}
 	if isWrite(op) {
@@ -306,6 +323,7 @@ func (c *conn) dispatch(frame []byte) error {
 			// NullPointerException, which closes the connection too.)
 			return errClose{"undecodable sasl packet", false}
 		}
+		return c.handleSASL(it, r.Token)
 	case proto.OpSync:
 		var r proto.SyncRequest
 		r.Decode(d)
@@ -328,7 +346,7 @@ func (c *conn) dispatch(frame []byte) error {
 			// closes the connection without an answer.
 			return errClose{"undecodable auth packet", false}
 		}
-		id, ok := c.s.authenticate(r.Scheme, r.Auth, c.ip)
+		id, ok := c.authenticate(r.Scheme, r.Auth)
 		if !ok {
 			it.err = proto.ErrAuthFailed
 			it.closeAfter = true
@@ -445,6 +463,7 @@ func (c *conn) proposeWrite(it *item, body []byte) error {
 
 func (c *conn) enqueue(it *item) {
 	c.mu.Lock()
+	c.trackIn()
 	c.queue = append(c.queue, it)
 	c.mu.Unlock()
 }
@@ -455,6 +474,7 @@ func (c *conn) enqueueRead(it *item) {
 	it.auth = c.authIDs()
 	c.s.fsm.RLock()
 	c.mu.Lock()
+	c.trackIn()
 	if len(c.queue) == 0 {
 		c.execute(it)
 	} else {
@@ -637,6 +657,7 @@ func (c *conn) close() {
 		// does: a client that saw the close never finds it in stat/mntr.
 		c.s.watches.RemoveWatcher(c)
 		c.s.removeConn(c)
+		c.releaseOutstanding()
 		c.nc.Close()
 		close(c.done)
 	})

@@ -49,13 +49,16 @@ type forwarded struct {
 }
 
 // clusterID identifies the initial membership, so servers configured for
-// different ensembles refuse to talk to each other.
+// different ensembles refuse to talk to each other. It covers the ids and
+// roles only, not the addresses: members of one ensemble may name each other
+// differently (0.0.0.0 or a hostname for their own line, NAT, proxies), as
+// ZooKeeper allows.
 func clusterID(servers []config.Server) uint64 {
 	ss := append([]config.Server(nil), servers...)
 	sort.Slice(ss, func(i, j int) bool { return ss[i].ID < ss[j].ID })
 	h := fnv.New64a()
 	for _, s := range ss {
-		fmt.Fprintf(h, "%d|%s|%d|%d|%s;", s.ID, s.Host, s.PeerPort, s.ElectionPort, s.Role)
+		fmt.Fprintf(h, "%d|%s;", s.ID, s.Role)
 	}
 	return h.Sum64()
 }
@@ -128,6 +131,8 @@ func (s *Server) startEnsemble() error {
 		ID: uint64(s.id), ClusterID: clusterID(s.cfg.Servers),
 		Listen: listen, Listener: s.opts.PeerListener,
 		Peers: peers, Handler: s, Logger: s.log,
+		ServerTLS: s.sec.peerServerTLS, ClientTLS: s.sec.peerClientTLS,
+		VerifyPeer: s.sec.verifyPeer,
 	})
 	s.ens = e
 	return nil

@@ -12,8 +12,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"math"
-	"math/big"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -24,6 +22,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/warren-zk/warren/internal/admin"
 )
 
 var fourLetterWords = []string{"conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "hash",
@@ -115,23 +115,24 @@ func (c *conn) fourLetterAnswer(word string) (string, error) {
 	case "cons":
 		return s.consText(), nil
 	case "crst":
-		s.forEachConn(func(x *conn) { x.stats.reset() })
+		s.resetConnectionStats()
 		return "Connection stats reset.\n", nil
 	case "srst":
-		s.stats.reset()
+		s.resetServerStats()
 		return "Server stats reset.\n", nil
 	case "conf":
 		return s.confText(), nil
 	case "envi":
 		return enviText(), nil
 	case "dirs":
-		return fmt.Sprintf("datadir_size: %d\nlogdir_size: %d\n", dirSize(s.cfg.DataDir), dirSize(s.cfg.DataLogDir)), nil
+		data, log := s.dirSizes()
+		return fmt.Sprintf("datadir_size: %d\nlogdir_size: %d\n", data, log), nil
 	case "mntr":
-		return s.mntrText(), nil
+		return s.monitor().Text(), nil
 	case "wchs":
 		// WatchManager.toString of the data table, then println.
-		st := s.watches.Stats()
-		return fmt.Sprintf("%d connections watching %d paths\nTotal watches:%d\n", st.DataWatchers, st.DataPaths, st.DataWatches), nil
+		st := s.watchSummary()
+		return fmt.Sprintf("%d connections watching %d paths\nTotal watches:%d\n", st.Connections, st.Paths, st.Watches), nil
 	case "wchc":
 		return s.watchDump(false), nil
 	case "wchp":
@@ -161,60 +162,12 @@ func (s *Server) forEachConn(fn func(*conn)) {
 	}
 }
 
-// javaDouble formats v as Java's Double.toString does: "0.0", "1.5",
-// "369.3333", "1.0E7", "1.0E-4".
-func javaDouble(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 1):
-		return "Infinity"
-	case math.IsInf(v, -1):
-		return "-Infinity"
-	case v == 0:
-		if math.Signbit(v) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	if a := math.Abs(v); a >= 1e-3 && a < 1e7 {
-		s := strconv.FormatFloat(v, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(v, 'e', -1, 64) // "1e+07", "1.2345e-04"
-	mant, exp, _ := strings.Cut(s, "e")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	e, _ := strconv.Atoi(exp)
-	return mant + "E" + strconv.Itoa(e)
-}
-
-// round4 rounds v to 4 decimals the way ZooKeeper's AvgMinMaxCounter.getAvg
-// does (new BigDecimal(v).setScale(4, HALF_UP): exact binary value, ties away
-// from zero).
-func round4(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return v
-	}
-	r := new(big.Rat).SetFloat64(v)
-	neg := r.Sign() < 0
-	r.Abs(r)
-	r.Mul(r, big.NewRat(10000, 1))
-	r.Add(r, big.NewRat(1, 2))
-	q := new(big.Int).Quo(r.Num(), r.Denom()) // floor, r >= 0
-	f, _ := new(big.Rat).SetFrac(q, big.NewInt(10000)).Float64()
-	if neg {
-		f = -f
-	}
-	return f
-}
-
-// avgLatency formats an average latency as ZooKeeper prints it.
-func avgLatency(avg float64) string { return javaDouble(round4(avg)) }
+// javaDouble and round4 format doubles as ZooKeeper prints them; the
+// AdminServer's JSON uses the same functions.
+var (
+	javaDouble = admin.JavaDouble
+	round4     = admin.Round4
+)
 
 func (s *Server) nodeCount() int {
 	s.fsm.RLock()
@@ -228,19 +181,25 @@ func (s *Server) srvrText(withClients bool) string {
 	fmt.Fprintf(&b, "Zookeeper version: %s\n", Version)
 	if withClients {
 		b.WriteString("Clients:\n")
-		s.forEachConn(func(c *conn) { b.WriteString(c.connInfo(true)); b.WriteString("\n") })
+		for _, c := range s.connections() {
+			b.WriteString(connLine(c, true))
+			b.WriteString("\n")
+		}
 		b.WriteString("\n")
 	}
 	// ServerStats.toString
-	min, avg, max := s.stats.latency()
-	fmt.Fprintf(&b, "Latency min/avg/max: %d/%s/%d\n", min, avgLatency(avg), max)
-	fmt.Fprintf(&b, "Received: %d\n", s.stats.packetsReceived.Load())
-	fmt.Fprintf(&b, "Sent: %d\n", s.stats.packetsSent.Load())
-	fmt.Fprintf(&b, "Connections: %d\n", s.connCount())
-	fmt.Fprintf(&b, "Outstanding: %d\n", s.outstanding())
-	fmt.Fprintf(&b, "Zxid: 0x%x\n", uint64(s.fsm.LastZxid()))
-	fmt.Fprintf(&b, "Mode: %s\n", s.serverState())
-	fmt.Fprintf(&b, "Node count: %d\n", s.nodeCount())
+	st := s.serverStats()
+	fmt.Fprintf(&b, "Latency min/avg/max: %d/%s/%d\n", st.MinLatency, javaDouble(st.AvgLatency), st.MaxLatency)
+	fmt.Fprintf(&b, "Received: %d\n", st.PacketsReceived)
+	fmt.Fprintf(&b, "Sent: %d\n", st.PacketsSent)
+	fmt.Fprintf(&b, "Connections: %d\n", st.Connections)
+	fmt.Fprintf(&b, "Outstanding: %d\n", st.Outstanding)
+	fmt.Fprintf(&b, "Zxid: 0x%x\n", uint64(st.LastZxid))
+	fmt.Fprintf(&b, "Mode: %s\n", st.State)
+	fmt.Fprintf(&b, "Node count: %d\n", st.NodeCount)
+	if p := st.Proposal; p != nil { // the leader
+		fmt.Fprintf(&b, "Proposal sizes last/min/max: %d/%d/%d\n", p.Last, p.Min, p.Max)
+	}
 	return b.String()
 }
 
@@ -276,30 +235,22 @@ func (c *conn) interest() int {
 	return 1
 }
 
-// connInfo is ServerCnxn.dumpConnectionInfo: the brief form (stat) stops
+// connLine is ServerCnxn.dumpConnectionInfo: the brief form (stat) stops
 // after sent=; the full form (cons) adds the session's details.
-func (c *conn) connInfo(brief bool) string {
+func connLine(x admin.Connection, brief bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, " /%s[%d](queued=%d,recved=%d,sent=%d", c.nc.RemoteAddr().String(), c.interest(),
-		c.queued(), c.stats.received.Load(), c.stats.sent.Load())
-	if sid := c.sessionID.Load(); !brief && sid != 0 {
-		st := &c.stats
-		st.mu.Lock()
-		op := st.lastOp
+	fmt.Fprintf(&b, " /%s[%d](queued=%d,recved=%d,sent=%d", x.RemoteAddr, x.InterestOps, x.Queued, x.Received, x.Sent)
+	if !brief && x.SessionID != 0 {
+		op := x.LastOp
 		if op == "" {
 			op = "null" // Java's null: no request answered since the connection was made
 		}
-		fmt.Fprintf(&b, ",sid=0x%x,lop=%s,est=%d,to=%d", uint64(sid), op, st.established.UnixMilli(), c.timeout.Load())
-		if !st.noCxid {
-			fmt.Fprintf(&b, ",lcxid=0x%x", uint32(st.lastCxid))
-		}
-		avg := int64(0)
-		if st.countLat > 0 {
-			avg = st.totalLat / st.countLat
+		fmt.Fprintf(&b, ",sid=0x%x,lop=%s,est=%d,to=%d", uint64(x.SessionID), op, x.Established.UnixMilli(), x.Timeout)
+		if x.LastCxid >= 0 {
+			fmt.Fprintf(&b, ",lcxid=0x%x", x.LastCxid)
 		}
 		fmt.Fprintf(&b, ",lzxid=0x%x,lresp=%d,llat=%d,minlat=%d,avglat=%d,maxlat=%d",
-			uint64(st.lastZxid), monoMillis(st.lastResp), st.lastLat, st.minLat, avg, st.maxLat)
-		st.mu.Unlock()
+			uint64(x.LastZxid), x.LastResponse, x.LastLatency, x.MinLatency, x.AvgLatency, x.MaxLatency)
 	}
 	b.WriteString(")")
 	return b.String()
@@ -319,7 +270,10 @@ func monoMillis(t time.Time) int64 {
 // consText is ConsCommand: one full line per connection, then an empty line.
 func (s *Server) consText() string {
 	var b strings.Builder
-	s.forEachConn(func(c *conn) { b.WriteString(c.connInfo(false)); b.WriteString("\n") })
+	for _, c := range s.connections() {
+		b.WriteString(connLine(c, false))
+		b.WriteString("\n")
+	}
 	b.WriteString("\n")
 	return b.String()
 }
@@ -327,25 +281,19 @@ func (s *Server) consText() string {
 // confText is ZooKeeperServer.dumpConf (standalone).
 func (s *Server) confText() string {
 	var b strings.Builder
-	c := s.cfg
-	fmt.Fprintf(&b, "clientPort=%d\n", s.clientPort())
-	sp := c.SecureClientPort
-	if sp == 0 {
-		sp = -1
-	}
-	fmt.Fprintf(&b, "secureClientPort=%d\n", sp)
-	fmt.Fprintf(&b, "dataDir=%s\n", filepath.Join(absPath(c.DataDir), "version-2"))
-	fmt.Fprintf(&b, "dataDirSize=%d\n", dirSize(c.DataDir))
-	fmt.Fprintf(&b, "dataLogDir=%s\n", filepath.Join(absPath(c.DataLogDir), "version-2"))
-	fmt.Fprintf(&b, "dataLogSize=%d\n", dirSize(c.DataLogDir))
+	c := s.conf()
+	fmt.Fprintf(&b, "clientPort=%d\n", c.ClientPort)
+	fmt.Fprintf(&b, "secureClientPort=%d\n", c.SecureClientPort)
+	fmt.Fprintf(&b, "dataDir=%s\n", c.DataDir)
+	fmt.Fprintf(&b, "dataDirSize=%d\n", c.DataDirSize)
+	fmt.Fprintf(&b, "dataLogDir=%s\n", c.DataLogDir)
+	fmt.Fprintf(&b, "dataLogSize=%d\n", c.DataLogSize)
 	fmt.Fprintf(&b, "tickTime=%d\n", c.TickTime)
 	fmt.Fprintf(&b, "maxClientCnxns=%d\n", c.MaxClientCnxns)
 	fmt.Fprintf(&b, "minSessionTimeout=%d\n", c.MinSessionTimeout)
 	fmt.Fprintf(&b, "maxSessionTimeout=%d\n", c.MaxSessionTimeout)
-	// Warren does not apply clientPortListenBacklog; -1 is "the system's
-	// default", as in ZooKeeper.
-	fmt.Fprintf(&b, "clientPortListenBacklog=%d\n", -1)
-	fmt.Fprintf(&b, "serverId=%d\n", c.MyID)
+	fmt.Fprintf(&b, "clientPortListenBacklog=%d\n", c.ClientPortListenBacklog)
+	fmt.Fprintf(&b, "serverId=%d\n", c.ServerID)
 	return b.String()
 }
 
@@ -379,10 +327,23 @@ func dirSize(dir string) int64 {
 	return n
 }
 
-// enviText is EnvCommand (Environment.list): the same keys in the same
-// order. The java.* keys describe the Go runtime that plays the JVM's part;
-// "<NA>" is what ZooKeeper prints for a value it cannot get.
+// enviText is EnvCommand: "Environment:", then key=value lines.
 func enviText() string {
+	var b strings.Builder
+	b.WriteString("Environment:\n")
+	for _, kv := range environment() {
+		b.WriteString(kv.Key)
+		b.WriteString("=")
+		b.WriteString(kv.Value.(string))
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// environment is Environment.list: the same keys in the same order. The
+// java.* keys describe the Go runtime that plays the JVM's part; "<NA>" is
+// what ZooKeeper prints for a value it cannot get.
+func environment() admin.Obj {
 	na := func(v string, err error) string {
 		if err != nil || v == "" {
 			return "<NA>"
@@ -415,8 +376,7 @@ func enviText() string {
 	}
 	maxMem := uint64(debug.SetMemoryLimit(-1))
 	const mb = 1 << 20
-	var b strings.Builder
-	b.WriteString("Environment:\n")
+	var env admin.Obj
 	for _, kv := range [][2]string{
 		{"zookeeper.version", Version},
 		{"host.name", host},
@@ -437,12 +397,9 @@ func enviText() string {
 		{"os.memory.max", strconv.FormatUint(maxMem/mb, 10) + "MB"},
 		{"os.memory.total", strconv.FormatUint(total/mb, 10) + "MB"},
 	} {
-		b.WriteString(kv[0])
-		b.WriteString("=")
-		b.WriteString(kv[1])
-		b.WriteString("\n")
+		env = append(env, admin.Field{Key: kv[0], Value: kv[1]})
 	}
-	return b.String()
+	return env
 }
 
 // javaOSName is the JVM's os.name for GOOS.
@@ -485,62 +442,6 @@ func osVersion() string {
 		}
 	}
 	return "<NA>"
-}
-
-// mntrText is MonitorCommand: ZooKeeperServer.dumpMonitorValues and the
-// metrics provider's gauges, "zk_<key>\t<value>". The keys are the core set
-// of a standalone ZooKeeper 3.8 in the order it prints them; integers print
-// as integers, doubles as Java doubles. ZooKeeper then prints ~400
-// ServerMetrics counters and summaries (zk_fsynctime, zk_avg_readlatency,
-// ...); Warren does not measure those, so it leaves them out rather than
-// print made-up numbers.
-func (s *Server) mntrText() string {
-	min, avg, max := s.stats.latency()
-	s.fsm.RLock()
-	tr := s.fsm.Tree()
-	znodes := tr.Len() + 1 // the root is stored under "" and "/" in ZooKeeper
-	eph := tr.EphemeralCount()
-	size := tr.ApproximateDataSize()
-	sessions := s.fsm.SessionCount()
-	s.fsm.RUnlock()
-	ws := s.watches.Stats()
-	last, minResp, maxResp := s.stats.responseSizes()
-	lines := []struct {
-		k string
-		v any
-	}{
-		{"version", Version},
-		{"server_state", s.serverState()},
-		{"ephemerals_count", eph},
-		{"num_alive_connections", s.connCount()},
-		{"avg_latency", avgLatency(avg)},
-		{"outstanding_requests", s.outstanding()},
-		{"znode_count", znodes},
-		{"global_sessions", sessions},
-		{"non_mtls_remote_conn_count", 0}, // counted by ZooKeeper's TLS (Netty) path only
-		{"last_client_response_size", last},
-		{"packets_sent", s.stats.packetsSent.Load()},
-		{"packets_received", s.stats.packetsReceived.Load()},
-		{"max_client_response_size", maxResp},
-		{"connection_drop_probability", javaDouble(0)}, // no connection throttling
-		{"watch_count", ws.Total},
-		{"auth_failed_count", 0}, // TLS client-certificate failures; Warren has no TLS
-		{"min_latency", min},
-		{"max_file_descriptor_count", maxFDs()},
-		{"approximate_data_size", size},
-		{"open_file_descriptor_count", openFDs()},
-		{"local_sessions", 0}, // Warren has no local sessions
-		{"uptime", time.Since(s.started).Milliseconds()},
-		{"max_latency", max},
-		{"outstanding_tls_handshake", 0},
-		{"min_client_response_size", minResp},
-		{"non_mtls_local_conn_count", 0},
-	}
-	var b strings.Builder
-	for _, l := range lines {
-		fmt.Fprintf(&b, "zk_%s\t%v\n", l.k, l.v)
-	}
-	return b.String()
 }
 
 // openFDs is the process's open descriptor count (-1 where unknown, as
@@ -586,42 +487,21 @@ func watchDumpLimit() (entries, bytes int) {
 // session, then "\t<path>" per path; then an empty line. Groups and lines
 // are sorted (ZooKeeper's order is its hash maps').
 func (s *Server) watchDump(byPath bool) string {
-	ws, truncated := s.watches.DataWatches(watchDumpLimit())
-	type entry struct {
-		sid  uint64
-		path string
-	}
-	es := make([]entry, 0, len(ws))
-	for _, w := range ws {
-		var sid uint64
-		if c, ok := w.Watcher.(*conn); ok {
-			sid = uint64(c.sessionID.Load())
-		}
-		es = append(es, entry{sid, w.Path})
-	}
-	if byPath {
-		sort.Slice(es, func(i, j int) bool {
-			return es[i].path < es[j].path || es[i].path == es[j].path && es[i].sid < es[j].sid
-		})
-	} else {
-		sort.Slice(es, func(i, j int) bool {
-			return es[i].sid < es[j].sid || es[i].sid == es[j].sid && es[i].path < es[j].path
-		})
-	}
+	es, truncated := s.watchEntries(byPath)
 	var b strings.Builder
 	for i, e := range es {
 		if byPath {
-			if i == 0 || es[i-1].path != e.path {
-				b.WriteString(e.path)
+			if i == 0 || es[i-1].Path != e.Path {
+				b.WriteString(e.Path)
 				b.WriteString("\n")
 			}
-			fmt.Fprintf(&b, "\t0x%x\n", e.sid)
+			fmt.Fprintf(&b, "\t0x%x\n", uint64(e.Session))
 		} else {
-			if i == 0 || es[i-1].sid != e.sid {
-				fmt.Fprintf(&b, "0x%x\n", e.sid)
+			if i == 0 || es[i-1].Session != e.Session {
+				fmt.Fprintf(&b, "0x%x\n", uint64(e.Session))
 			}
 			b.WriteString("\t")
-			b.WriteString(e.path)
+			b.WriteString(e.Path)
 			b.WriteString("\n")
 		}
 	}
@@ -658,31 +538,28 @@ type expiryBucket struct {
 func (s *Server) dumpText() string {
 	var b strings.Builder
 	b.WriteString("SessionTracker dump:\n")
-	// SessionTrackerImpl.dumpSessions: "Session " + ExpiryQueue.dump; the
-	// tracker's deadlines are already on tick boundaries (its buckets).
+	// SessionTrackerImpl.dumpSessions: "Session " + ExpiryQueue.dump.
+	d := s.sessionDump()
 	var sessions []expiryBucket
-	ents := s.sessions.Entries() // sorted by deadline, then id
-	for _, e := range ents {
-		d := e.Deadline()
-		if n := len(sessions); n == 0 || !sessions[n-1].at.Equal(d) {
-			sessions = append(sessions, expiryBucket{at: d})
+	n := 0
+	for _, bk := range d.Sessions {
+		x := expiryBucket{at: bk.At}
+		for _, id := range bk.IDs {
+			x.els = append(x.els, fmt.Sprintf("0x%x", uint64(id)))
 		}
-		sessions[len(sessions)-1].els = append(sessions[len(sessions)-1].els, fmt.Sprintf("0x%x", uint64(e.ID)))
+		sessions = append(sessions, x)
+		n += len(bk.IDs)
 	}
-	writeExpiry(&b, "Session ", sessions, len(ents))
+	writeExpiry(&b, "Session ", sessions, n)
 
 	b.WriteString("ephemeral nodes dump:\n")
-	s.fsm.RLock()
-	tr := s.fsm.Tree()
-	owners := tr.EphemeralSessions()
-	fmt.Fprintf(&b, "Sessions with Ephemerals (%d):\n", len(owners))
-	for _, o := range owners {
-		fmt.Fprintf(&b, "0x%x:\n", uint64(o))
-		for _, p := range tr.Ephemerals(o) {
+	fmt.Fprintf(&b, "Sessions with Ephemerals (%d):\n", len(d.Ephemerals))
+	for _, e := range d.Ephemerals {
+		fmt.Fprintf(&b, "0x%x:\n", uint64(e.Session))
+		for _, p := range e.Paths {
 			fmt.Fprintf(&b, "\t%s\n", p)
 		}
 	}
-	s.fsm.RUnlock()
 
 	b.WriteString("Connections dump:\n")
 	// Every connection, with or without a session (NIOServerCnxn.toString),

@@ -143,8 +143,10 @@ os.memory.max={INT}MB
 os.memory.total={INT}MB
 `
 
-// mntrTmpl is the core key set in ZooKeeper 3.8's order; {ZNODES} etc. are
-// the values the test expects.
+// mntrTmpl is the core key set in ZooKeeper 3.8's order, then the storage
+// summaries (ServerMetrics' fsynctime, snapshottime, dbinittime, in the
+// order ZooKeeper prints them); {ZNODES} etc. are the values the test
+// expects.
 const mntrTmpl = `zk_version	{VERSION}
 zk_server_state	standalone
 zk_ephemerals_count	{EPH}
@@ -171,6 +173,21 @@ zk_max_latency	{INT}
 zk_outstanding_tls_handshake	0
 zk_min_client_response_size	{MIN}
 zk_non_mtls_local_conn_count	0
+zk_avg_fsynctime	{DOUBLE}
+zk_min_fsynctime	{INT}
+zk_max_fsynctime	{INT}
+zk_cnt_fsynctime	{INT}
+zk_sum_fsynctime	{INT}
+zk_avg_snapshottime	{DOUBLE}
+zk_min_snapshottime	{INT}
+zk_max_snapshottime	{INT}
+zk_cnt_snapshottime	{INT}
+zk_sum_snapshottime	{INT}
+zk_avg_dbinittime	{DOUBLE}
+zk_min_dbinittime	{INT}
+zk_max_dbinittime	{INT}
+zk_cnt_dbinittime	{INT}
+zk_sum_dbinittime	{INT}
 `
 
 func TestFourLetterWordsGoldenFresh(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 // execute produces the reply of an item. The caller holds the tree lock (read
 // or write) and c.mu.
 func (c *conn) execute(it *item) {
+	c.trackOut()
 	f := c.s.fsm
 	zxid := f.LastZxid()
 	switch {
@@ -33,7 +34,7 @@ func (c *conn) execute(it *item) {
 		switch it.err {
 		case proto.ErrUnimplemented:
 			z = -1
-		case proto.ErrAuthFailed:
+		case proto.ErrAuthFailed, proto.ErrSessionClosedRequireSASLAuth:
 			z = 0
 		}
 		c.sendReply(it.xid, z, it.err, nil)
@@ -70,6 +71,8 @@ func (c *conn) read(it *item) (proto.Err, proto.Record) {
 			return proto.ErrOK, &proto.SetSASLResponse{}
 		}
 		return proto.ErrOK, nil // ping, auth
+	case *saslReply:
+		return r.code, r.body
 	case *proto.ExistsRequest:
 		st, code := f.Exists(rd, r.Path, r.Watch)
 		if code != proto.ErrOK {

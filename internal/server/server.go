@@ -42,6 +42,21 @@ type Options struct {
 	// PeerListener, if set, is used for the peer port instead of listening
 	// on the address of this server's server.N line.
 	PeerListener net.Listener
+	// SecureListener, if set, is used for the TLS client port instead of
+	// listening on secureClientPortAddress:secureClientPort (tls.go).
+	SecureListener net.Listener
+	// Env, if set, replaces os.Getenv for reading SERVER_JVMFLAGS and
+	// JVMFLAGS (-Dzookeeper.* settings, authprov.go).
+	Env func(string) string
+	// AdminListener, if set, serves the AdminServer instead of listening on
+	// admin.serverAddress:admin.serverPort (even if admin.enableServer is
+	// false). MetricsListener, if set, serves Prometheus metrics instead of
+	// metricsProvider.httpHost:httpPort (even if metricsProvider.className
+	// does not ask for them).
+	AdminListener, MetricsListener net.Listener
+	// Pprof serves net/http/pprof under /debug/pprof/ on the AdminServer
+	// (as warren.pprof=true in the zoo.cfg does).
+	Pprof bool
 	// SnapshotCatchUp is how many entries before a snapshot stay in the
 	// in-memory raft log for followers slightly behind (default 5000); a
 	// follower further behind is sent the snapshot.
@@ -81,6 +96,8 @@ type Server struct {
 	started   time.Time
 	stats     serverStats
 	traceMask atomic.Int64
+	sec       security   // authentication, TLS and limits (authprov.go)
+	adm       adminState // AdminServer, metrics, storage metrics (admin.go)
 
 	wal           *wal.WAL
 	ens           *ensemble
@@ -122,6 +139,7 @@ func New(cfg *config.Config, opts Options) *Server {
 		fatalc:  make(chan error, 1),
 	}
 	s.watches = watch.New()
+	s.initProps()
 	s.fsm = s.newFSM()
 	s.snapThreshold = s.nextSnapThreshold()
 	// Request ids must not repeat across restarts (replayed entries carry
@@ -133,17 +151,26 @@ func New(cfg *config.Config, opts Options) *Server {
 	s.nextSID.Store(base)
 	s.stats.reset()
 	s.traceMask.Store(306)
+	s.adm.init(cfg)
 	return s
 }
 
 // Start starts raft, waits for leadership, and begins accepting clients.
 func (s *Server) Start(ctx context.Context) error {
+	if err := s.initSecurity(); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.started = time.Now()
+	if err := s.startAdmin(); err != nil {
+		s.cancel()
+		return fmt.Errorf("server: %w", err)
+	}
 	if err := s.startEnsemble(); err != nil {
 		s.cancel()
 		return fmt.Errorf("server: %w", err)
 	}
+	recoverStart := time.Now()
 	restart, err := s.recover()
 	if err != nil {
 		if s.ens != nil {
@@ -155,9 +182,10 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 		return fmt.Errorf("server: recover from %s: %w", s.cfg.DataDir, err)
 	}
+	s.recovered(time.Since(recoverStart))
 	var storage raftnode.Storage
 	if s.wal != nil {
-		storage = s.wal
+		storage = meteredWAL{s, s.wal}
 	}
 	rc := raftnode.Config{
 		ID: uint64(s.id), Peers: []uint64{uint64(s.id)},
@@ -240,25 +268,18 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}
 	s.fsm.RUnlock()
-	ln := s.opts.Listener
-	if ln == nil {
-		addr := net.JoinHostPort(s.cfg.ClientPortAddress, fmt.Sprint(s.cfg.ClientPort))
-		ln, err = net.Listen("tcp", addr)
-		if err != nil {
-			s.Stop()
-			return fmt.Errorf("server: listen on %s: %w", addr, err)
-		}
+	if err := s.listenClients(); err != nil {
+		s.Stop()
+		return err
 	}
-	s.ln = ln
-	s.log.Info("listening for clients", "addr", ln.Addr().String(), "mode", s.Mode())
-	s.wg.Add(4)
+	s.wg.Add(3)
 	go s.purgeLoop()
-	go s.acceptLoop()
 	go func() {
 		defer s.wg.Done()
 		s.sessions.Run(s.ctx, s.expireSessions)
 	}()
 	go s.reaperLoop()
+	s.adm.up.Store(true)
 	return nil
 }
 
@@ -273,6 +294,7 @@ func (s *Server) Stop() {
 	if s.ln != nil {
 		s.ln.Close()
 	}
+	s.closeSecureListener()
 	s.mu.Lock()
 	cs := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {
@@ -294,10 +316,10 @@ func (s *Server) Stop() {
 	}
 }
 
-func (s *Server) acceptLoop() {
+func (s *Server) acceptLoop(ln net.Listener) {
 	defer s.wg.Done()
 	for {
-		nc, err := s.ln.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
 			if s.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return

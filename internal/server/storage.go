@@ -106,6 +106,9 @@ func (s *Server) newFSM() *fsm.FSM {
 	return fsm.New(fsm.Options{
 		ExtendedTypes:   s.cfg.ExtendedTypesEnabled,
 		SkipACL:         s.cfg.SkipACL,
+		ACLSchemes:      s.sec.schemes,
+		EnforceQuota:    javaBoolTrue(s.sec.props["enforceQuota"]),
+		QuotaLog:        s.quotaLog,
 		Watches:         s.watches,
 		OnSessionClosed: s.onSessionClosed,
 	})
@@ -178,8 +181,9 @@ func (s *Server) writeSnapshot(sn *fsm.Snapshot) error {
 			s.log.Warn("compacting the in-memory log failed", "err", err)
 		}
 	}
+	s.snapshotTaken(time.Since(start))
+	s.lastSnapZxid.Store(sn.LastZxid()) // before the time: lsnp reads the time first
 	s.lastSnapTime.Store(time.Now().UnixMilli())
-	s.lastSnapZxid.Store(s.fsm.LastZxid())
 	s.log.Info("snapshot written", "file", meta.Path, "nodes", sn.NodeCount(), "bytes", meta.Size,
 		"took", time.Since(start).Round(time.Millisecond))
 	return nil

@@ -138,6 +138,7 @@ func TestCorruptLogRefusesToStart(t *testing.T) {
 	}
 	cfg := config.Default()
 	cfg.DataDir, cfg.DataLogDir, cfg.ClientPort = dir, dir, 0
+	cfg.AdminEnableServer = false
 	srv := server.New(cfg, server.Options{})
 	err = srv.Start(t.Context())
 	if err == nil {

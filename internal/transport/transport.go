@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -63,6 +64,15 @@ type Options struct {
 	QueueLen int
 	// Dial, if set, replaces net.Dialer (tests use it to cut links).
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// ServerTLS and ClientTLS, if set, put every peer link under TLS (sslQuorum):
+	// accepted connections use ServerTLS, dialed ones ClientTLS(host of the
+	// peer's address).
+	ServerTLS *tls.Config
+	ClientTLS func(host string) *tls.Config
+	// VerifyPeer, if set, checks that an accepted TLS connection's certificate may
+	// speak for the server id its hello claims; an error drops the connection
+	// before any frame is read.
+	VerifyPeer func(id uint64, addr string, state tls.ConnectionState) error
 }
 
 // TCP is the TCP transport.
@@ -123,6 +133,9 @@ func (t *TCP) Start() error {
 		if err != nil {
 			return fmt.Errorf("transport: listen on %s: %w", t.opts.Listen, err)
 		}
+	}
+	if t.opts.ServerTLS != nil {
+		ln = tls.NewListener(ln, t.opts.ServerTLS)
 	}
 	t.ln = ln
 	t.wg.Add(1)
@@ -188,11 +201,26 @@ func (t *TCP) Connected(to uint64) bool {
 }
 
 func (t *TCP) dial(ctx context.Context, addr string) (net.Conn, error) {
+	var (
+		c   net.Conn
+		err error
+	)
 	if t.opts.Dial != nil {
-		return t.opts.Dial(ctx, addr)
+		c, err = t.opts.Dial(ctx, addr)
+	} else {
+		var d net.Dialer
+		c, err = d.DialContext(ctx, "tcp", addr)
 	}
-	var d net.Dialer
-	return d.DialContext(ctx, "tcp", addr)
+	if err != nil || t.opts.ClientTLS == nil {
+		return c, err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	tc := tls.Client(c, t.opts.ClientTLS(host))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return tc, nil
 }
 
 func (t *TCP) hello(kind byte) []byte {
@@ -325,8 +353,16 @@ func (t *TCP) serveInbound(c net.Conn) error {
 	if cid := binary.BigEndian.Uint64(h[16:24]); cid != t.opts.ClusterID {
 		return fmt.Errorf("transport: peer %d belongs to cluster %x, we are %x", from, cid, t.opts.ClusterID)
 	}
-	if _, ok := t.peers[from]; !ok {
+	p, ok := t.peers[from]
+	if !ok {
 		return fmt.Errorf("transport: hello from unknown server %d", from)
+	}
+	if tc, isTLS := c.(*tls.Conn); isTLS && t.opts.VerifyPeer != nil {
+		if err := t.opts.VerifyPeer(from, p.addr, tc.ConnectionState()); err != nil {
+			t.log.Warn("peer connection refused: its certificate does not match the server id it claims",
+				"remote", c.RemoteAddr().String(), "claimed", from, "err", err)
+			return err
+		}
 	}
 	c.SetReadDeadline(time.Time{})
 	switch h[24] {

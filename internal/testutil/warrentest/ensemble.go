@@ -57,6 +57,8 @@ func StartEnsemble(t testing.TB, voters, observers int, opts *Options) *Ensemble
 		cfg := config.Default()
 		cfg.DataDir, cfg.DataLogDir = m.Dir, m.Dir
 		cfg.ClientPortAddress = "127.0.0.1"
+		// The AdminServer on a loopback port picked at run time (Server.AdminAddr).
+		cfg.AdminServerAddress, cfg.AdminServerPort = "127.0.0.1", 0
 		_, port, _ := net.SplitHostPort(m.Addr)
 		cfg.ClientPort, _ = strconv.Atoi(port)
 		cfg.MyID = m.ID

@@ -53,6 +53,8 @@ func Start(t testing.TB, opts *Options) *Server {
 	}
 	cfg.DataLogDir = cfg.DataDir
 	cfg.ClientPortAddress = "127.0.0.1"
+	// The AdminServer on a loopback port picked at run time (Server.AdminAddr).
+	cfg.AdminServerAddress, cfg.AdminServerPort = "127.0.0.1", 0
 	cfg.FourLetterWords = map[string]bool{}
 	for _, w := range []string{"conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "hash", "isro",
 		"mntr", "ruok", "srst", "srvr", "stat", "stmk", "wchc", "wchp", "wchs"} {
