@@ -26,6 +26,7 @@ commands:
   dump     print a data directory's log and snapshots
   purge    delete old snapshots and the log segments only they needed
   bench    generate load against a ZooKeeper-protocol server, report ops/s and latency
+  cli      a zkCli-compatible shell: -server host:port[,host:port…][/chroot] [command args…]
 
 Run 'warren <command> -h' for a command's flags.
 `
@@ -44,6 +45,8 @@ func main() {
 		os.Exit(runPurge(os.Args[2:], os.Stdout, os.Stderr))
 	case "bench":
 		os.Exit(runBench(os.Args[2:], os.Stdout, os.Stderr))
+	case "cli":
+		os.Exit(runCLI(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
