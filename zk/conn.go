@@ -348,6 +348,10 @@ func (c *Conn) run() {
 	failures := 0
 	for i := 0; ; i++ {
 		if c.closeRequested() {
+			// The link is gone with the closeSession still queued: it cannot
+			// be sent now, so fail it and let Close finish at once instead
+			// of waiting out the session timeout.
+			c.failQueue(ErrConnectionLoss)
 			<-c.ctx.Done()
 			c.shutdown(ErrClosed, StateClosed)
 			return

@@ -114,6 +114,7 @@ type behaviour struct {
 func behaviours() []behaviour {
 	return []behaviour{
 		{"Create", testCreate},
+		{"CloseWhileLinkDies", testCloseWhileLinkDies},
 		{"DeleteExistsGetSet", testDeleteExistsGetSet},
 		{"Children", testChildren},
 		{"ACL", testACL},

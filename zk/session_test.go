@@ -358,3 +358,21 @@ func testContextCancel(t *testing.T, e *env) {
 	_, _, err = c.Exists(ctxT(t, 10*time.Second), "/")
 	ok(t, err)
 }
+
+// testCloseWhileLinkDies: the server drops the connection (here after
+// refusing an auth scheme) just as Close queues its closeSession; Close
+// must return at once, not after the session timeout (the request can
+// never be sent on that link).
+func testCloseWhileLinkDies(t *testing.T, e *env) {
+	for i := 0; i < 5; i++ {
+		c := connect(t, e.addr, zk.WithSessionTimeout(10*time.Second))
+		if err := c.AddAuth(ctxT(t, 5*time.Second), "no-such-scheme", []byte("x")); !errors.Is(err, zk.ErrAuthFailed) {
+			t.Fatalf("AddAuth with an unknown scheme: %v", err)
+		}
+		start := time.Now()
+		c.Close()
+		if el := time.Since(start); el > 3*time.Second {
+			t.Fatalf("round %d: Close took %v after the server dropped the link (session timeout 10s)", i, el)
+		}
+	}
+}
