@@ -81,7 +81,7 @@ type Tree struct {
 	containers map[string]struct{}
 	ttls       map[string]struct{}
 	acls       map[string][]proto.ACL
-	dataSize   int64 // sum of len(path)+len(data) over nodes
+	dataSize   int64 // sum of pathLen(path)+len(data) over nodes
 	// lastACL is the list intern returned last (a one-entry cache).
 	lastACL []proto.ACL
 	// gen is bumped when a snapshot captures the tree; cow is true while
@@ -119,7 +119,7 @@ func New() *Tree {
 func (t *Tree) addInitial(path string, acl []proto.ACL, aversion int32) {
 	n := &Node{Data: []byte{}, ACL: t.intern(acl), Aversion: aversion}
 	t.nodes[path] = n
-	t.dataSize += int64(len(path))
+	t.dataSize += pathLen(path)
 	parent, name := Split(path)
 	p := t.nodes[parent]
 	if p.children == nil {
@@ -253,7 +253,7 @@ func (t *Tree) Insert(path string, n *Node) {
 		return
 	}
 	if old := t.nodes[path]; old != nil {
-		t.dataSize -= int64(len(path) + len(old.Data))
+		t.dataSize -= pathLen(path) + int64(len(old.Data))
 	}
 	t.Restore(path, n)
 }
@@ -288,7 +288,7 @@ func (t *Tree) Load(path string, n *Node, children int) {
 		return
 	}
 	if old := t.nodes[path]; old != nil {
-		t.dataSize -= int64(len(path) + len(old.Data))
+		t.dataSize -= pathLen(path) + int64(len(old.Data))
 	}
 	t.Restore(path, n)
 }
@@ -352,7 +352,7 @@ func (t *Tree) Create(a CreateArgs) *Node {
 	p.Cversion++
 	p.Pzxid = a.Zxid
 	t.nodes[a.Path] = n
-	t.dataSize += int64(len(a.Path) + len(a.Data))
+	t.dataSize += pathLen(a.Path) + int64(len(a.Data))
 	switch {
 	case a.EphemeralOwner == ContainerOwner:
 		t.containers[a.Path] = struct{}{}
@@ -381,7 +381,7 @@ func (t *Tree) Delete(path string, zxid int64) {
 		p.Pzxid = zxid
 	}
 	delete(t.nodes, path)
-	t.dataSize -= int64(len(path) + len(n.Data))
+	t.dataSize -= pathLen(path) + int64(len(n.Data))
 	switch {
 	case n.EphemeralOwner == ContainerOwner:
 		delete(t.containers, path)
@@ -535,7 +535,7 @@ func (t *Tree) Restore(path string, n *Node) {
 	}
 	p.children[name] = struct{}{}
 	t.nodes[path] = n
-	t.dataSize += int64(len(path) + len(n.Data))
+	t.dataSize += pathLen(path) + int64(len(n.Data))
 	switch {
 	case n.EphemeralOwner == ContainerOwner:
 		t.containers[path] = struct{}{}
@@ -549,4 +549,24 @@ func (t *Tree) Restore(path string, n *Node) {
 		}
 		m[path] = struct{}{}
 	}
+}
+
+// pathLen is a path's length as ZooKeeper counts it for
+// zk_approximate_data_size: Java String.length(), in UTF-16 code units.
+func pathLen(p string) int64 {
+	n := int64(0)
+	for i := 0; i < len(p); i++ {
+		if p[i] >= 0x80 {
+			n = 0
+			for _, r := range p {
+				if r >= 0x10000 {
+					n += 2
+				} else {
+					n++
+				}
+			}
+			return n
+		}
+	}
+	return int64(len(p))
 }

@@ -466,3 +466,24 @@ func TestChildNamesSorted(t *testing.T) {
 		t.Errorf("ChildNames = %v, want %v", got, want)
 	}
 }
+
+func TestApproximateDataSizeCountsUTF16(t *testing.T) {
+	tr := New()
+	base := tr.ApproximateDataSize()
+	// For a fresh tree plus /é世 with data ü, ZooKeeper 3.8.0 reports 49
+	// where Warren, counting UTF-8 bytes, reported 52: Java counts the
+	// path's UTF-16 units (3) and the data's bytes (2).
+	tr.Create(CreateArgs{Path: "/é世", Data: []byte("ü"), ACL: proto.OpenACLUnsafe})
+	if got := tr.ApproximateDataSize() - base; got != 3+2 {
+		t.Fatalf("size grew by %d, want 5", got)
+	}
+	tr.Create(CreateArgs{Path: "/\U0001F600", ACL: proto.OpenACLUnsafe}) // a surrogate pair in Java
+	if got := tr.ApproximateDataSize() - base; got != 5+3 {
+		t.Fatalf("size grew by %d, want 8", got)
+	}
+	tr.Delete("/é世", 1)
+	tr.Delete("/\U0001F600", 1)
+	if tr.ApproximateDataSize() != base {
+		t.Fatalf("size %d after deleting, want %d", tr.ApproximateDataSize(), base)
+	}
+}
