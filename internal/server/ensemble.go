@@ -156,7 +156,7 @@ func (s *Server) Mode() string {
 // in an ensemble only while it knows a leader that it heard from within
 // syncLimit ticks (ZooKeeper followers stop serving without a leader).
 func (s *Server) Serving() bool {
-	if !s.ready.Load() {
+	if !s.ready.Load() || s.failed.Load() {
 		return false
 	}
 	if s.ens == nil {

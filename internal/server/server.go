@@ -57,6 +57,9 @@ type Options struct {
 	// Pprof serves net/http/pprof under /debug/pprof/ on the AdminServer
 	// (as warren.pprof=true in the zoo.cfg does).
 	Pprof bool
+	// WALFS, if set, replaces the file system under the write-ahead log
+	// (tests inject faults through it).
+	WALFS wal.FS
 	// SnapshotCatchUp is how many entries before a snapshot stay in the
 	// in-memory raft log for followers slightly behind (default 5000); a
 	// follower further behind is sent the snapshot.
@@ -102,6 +105,7 @@ type Server struct {
 	wal           *wal.WAL
 	ens           *ensemble
 	ready         atomic.Bool // the log is replayed up to a fresh read index
+	failed        atomic.Bool // a fatal storage error happened
 	fatalc        chan error
 	snapshotting  bool   // guarded by the tree lock
 	lastSnapIndex uint64 // guarded by the tree lock

@@ -60,6 +60,7 @@ func (s *Server) recover() (*raftnode.Restart, error) {
 	w, st, err := wal.Open(WALDir(s.cfg.DataLogDir), wal.Options{
 		SegmentSize: int64(s.cfg.PreAllocSizeKB) * 1024,
 		Logger:      s.log,
+		FS:          s.opts.WALFS,
 	})
 	if err != nil {
 		return nil, err
@@ -225,6 +226,11 @@ func (s *Server) purgeLoop() {
 // fatal reports an unrecoverable storage error: the server must exit.
 func (s *Server) fatal(err error) {
 	s.log.Error("fatal storage error; the server must stop", "err", err)
+	// Nothing can commit any more: stop serving, so clients see the
+	// connection close (ConnectionLoss) and move to another server.
+	if s.failed.CompareAndSwap(false, true) {
+		go s.closeClients()
+	}
 	select {
 	case s.fatalc <- err:
 	default:
