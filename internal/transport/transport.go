@@ -234,7 +234,6 @@ func (t *TCP) hello(kind byte) []byte {
 func (p *peer) sendLoop() {
 	defer p.t.wg.Done()
 	backoff := 50 * time.Millisecond
-	var pendingFrame []byte
 	for p.t.ctx.Err() == nil {
 		ctx, cancel := context.WithTimeout(p.t.ctx, 2*time.Second)
 		c, err := p.t.dial(ctx, p.addr)
@@ -257,7 +256,7 @@ func (p *peer) sendLoop() {
 		}
 		backoff = 50 * time.Millisecond
 		p.up.Store(true)
-		pendingFrame, err = p.pump(c, pendingFrame)
+		err = p.pump(c)
 		p.up.Store(false)
 		p.gen.Add(1)
 		c.Close()
@@ -269,9 +268,8 @@ func (p *peer) sendLoop() {
 
 // pump writes queued frames to c, batching what is queued, until an error.
 // A frame whose write failed is dropped (its generation has passed).
-func (p *peer) pump(c net.Conn, first []byte) ([]byte, error) {
+func (p *peer) pump(c net.Conn) error {
 	bw := bufio.NewWriterSize(c, 256<<10)
-	_ = first
 	// Detect a peer that closed the connection (it only ever reads nothing).
 	closed := make(chan struct{})
 	go func() {
@@ -284,27 +282,27 @@ func (p *peer) pump(c net.Conn, first []byte) ([]byte, error) {
 		var f []byte
 		select {
 		case <-p.t.ctx.Done():
-			return nil, p.t.ctx.Err()
+			return p.t.ctx.Err()
 		case <-closed:
-			return nil, io.ErrClosedPipe
+			return io.ErrClosedPipe
 		case f = <-p.q:
 		}
 		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		if _, err := bw.Write(f); err != nil {
-			return nil, err
+			return err
 		}
 		for more := true; more; {
 			select {
 			case f = <-p.q:
 				if _, err := bw.Write(f); err != nil {
-					return nil, err
+					return err
 				}
 			default:
 				more = false
 			}
 		}
 		if err := bw.Flush(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 }
