@@ -511,15 +511,10 @@ func (n *Node) handleReady() error {
 		if rd.HardState != nil && rd.HardState.Term != nil {
 			n.term.Store(rd.HardState.GetTerm())
 		}
-		if n.cfg.Storage != nil {
-			var hs *raftpb.HardState
-			if !raft.IsEmptyHardState(rd.HardState) {
-				hs = rd.HardState
-			}
-			if err := n.cfg.Storage.Save(hs, rd.Entries, rd.MustSync); err != nil {
-				return fmt.Errorf("persist: %w", err)
-			}
-		}
+		// A snapshot from the leader is installed (and recorded in the log)
+		// before the entries that follow it are persisted, so the log never
+		// holds entries past a gap that its snapshot record would explain
+		// only later.
 		if !raft.IsEmptySnap(rd.Snapshot) {
 			// Everything committed before the snapshot must be applied
 			// before the state is replaced by it.
@@ -535,6 +530,15 @@ func (n *Node) handleReady() error {
 			}
 			n.cs = proto.Clone(rd.Snapshot.GetMetadata().GetConfState()).(*raftpb.ConfState)
 			n.appliedCS = n.cs // the applier is drained: safe to set here
+		}
+		if n.cfg.Storage != nil {
+			var hs *raftpb.HardState
+			if !raft.IsEmptyHardState(rd.HardState) {
+				hs = rd.HardState
+			}
+			if err := n.cfg.Storage.Save(hs, rd.Entries, rd.MustSync); err != nil {
+				return fmt.Errorf("persist: %w", err)
+			}
 		}
 		if !raft.IsEmptyHardState(rd.HardState) {
 			if err := n.storage.SetHardState(rd.HardState); err != nil {

@@ -146,4 +146,16 @@ func TestLaggingFollowerCatchesUpFromSnapshot(t *testing.T) {
 	if code := q.call(proto.OpExists, &proto.ExistsRequest{Path: "/after"}, &proto.ExistsResponse{}); code != 0 {
 		t.Fatalf("no replication after the snapshot: %v", code)
 	}
+	// Its log now starts after a snapshot that lies past its old end: it
+	// must still restart from its own data directory.
+	want = dumpTree(t, r)
+	e.Stop(lag)
+	e.Start(lag)
+	e.WaitServing(30 * time.Second)
+	q = dial(t, e.Members[lag].Addr)
+	q.connect(30000, 0, nil, true)
+	q.call(proto.OpSync, &proto.SyncRequest{Path: "/"}, nil)
+	if d := cmp.Diff(want, dumpTree(t, q)); d != "" {
+		t.Fatalf("follower differs after restarting (-leader +follower):\n%s", d)
+	}
 }

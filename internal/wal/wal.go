@@ -363,6 +363,12 @@ func applyRec(p pendingRec, st *State, ents *[]*raftpb.Entry) error {
 		if m.Index > st.Snapshot.Index {
 			st.Snapshot = m
 		}
+		// A snapshot installed from the leader (this replica was far
+		// behind) may lie past the end of the log: it supersedes every
+		// entry before it, and the log continues after its index.
+		if es := *ents; len(es) > 0 && es[len(es)-1].GetIndex() < m.Index {
+			*ents = es[:0]
+		}
 	default:
 		return fmt.Errorf("unknown record type %d", p.typ)
 	}
