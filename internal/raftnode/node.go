@@ -53,6 +53,10 @@ type Config struct {
 	Restart *Restart
 	// Tick is the raft tick interval (default 100ms).
 	Tick time.Duration
+	// ElectionTicks is how many ticks a follower waits without hearing from
+	// the leader before it campaigns (default 10); a leader steps down
+	// (check-quorum) after as long without hearing from a quorum.
+	ElectionTicks int
 	// Apply receives committed entries in log order, on the applier
 	// goroutine (one goroutine, never concurrently with itself).
 	Apply func(ents []*raftpb.Entry)
@@ -148,7 +152,7 @@ func New(cfg Config) (*Node, error) {
 	rc := &raft.Config{
 		Applied:                   applied,
 		ID:                        cfg.ID,
-		ElectionTick:              10,
+		ElectionTick:              max(cfg.ElectionTicks, 10),
 		HeartbeatTick:             1,
 		Storage:                   st,
 		MaxSizePerMsg:             1 << 20,
@@ -378,6 +382,9 @@ func (n *Node) run(ctx context.Context) {
 			return
 		case <-t.C:
 			n.rn.Tick()
+			if n.IsLeader() {
+				n.leaderSeen.Store(time.Now().UnixNano())
+			}
 		case p := <-n.propc:
 			n.propose(p)
 		drain:
@@ -478,8 +485,10 @@ func (n *Node) IsLeader() bool { return raft.StateType(n.state.Load()) == raft.S
 // Term returns the current raft term.
 func (n *Node) Term() uint64 { return n.term.Load() }
 
-// LeaderContact returns when a message from the current leader last
-// arrived (zero time if never). On the leader it is always now.
+// LeaderContact returns when this node last heard from a leader (zero time
+// if never): a message from the current leader, or, on the leader itself,
+// its latest tick as leader. It is kept across a leadership change, so a
+// short leaderless gap does not look like lost contact.
 func (n *Node) LeaderContact() time.Time {
 	if n.IsLeader() {
 		return time.Now()

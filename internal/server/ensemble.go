@@ -138,6 +138,19 @@ func (s *Server) startEnsemble() error {
 	return nil
 }
 
+// raftTick is the raft tick; the election timeout is a number of them.
+const raftTick = 100 * time.Millisecond
+
+// electionTicks scales raft's election timeout with the ensemble's own
+// failure-detection setting: half of syncLimit x tickTime (ZooKeeper's
+// follower timeout), at least 1 s and at most 10 s. A member stops serving
+// only after the whole syncLimit x tickTime without a leader, so an
+// election normally completes before clients are dropped.
+func (s *Server) electionTicks() int {
+	ms := max(s.cfg.SyncLimit, 2) * max(s.cfg.TickTime, 1) / 2
+	return min(max(ms/int(raftTick/time.Millisecond), 10), 100)
+}
+
 // Mode returns the role srvr and mntr report.
 func (s *Server) Mode() string {
 	if s.ens == nil {
@@ -162,11 +175,15 @@ func (s *Server) Serving() bool {
 	if s.ens == nil {
 		return true
 	}
-	if s.node == nil || s.node.Leader() == 0 {
+	if s.node == nil {
 		return false
 	}
+	// Heard from a leader within syncLimit ticks: keep serving, even
+	// through the short leaderless gap of an election (writes in flight
+	// fail and close their connections; reads stay bounded by the limit).
 	limit := time.Duration(max(s.cfg.SyncLimit, 2)*max(s.cfg.TickTime, 1)) * time.Millisecond
-	return time.Since(s.node.LeaderContact()) <= limit
+	last := s.node.LeaderContact()
+	return !last.IsZero() && time.Since(last) <= limit
 }
 
 // sendRaft is raftnode's Send callback (raft loop goroutine: never blocks).
@@ -334,7 +351,11 @@ func (s *Server) forwardWrite(e *txn.Entry, fail func(error)) error {
 	s.ens.mu.Lock()
 	s.ens.forward[e.ReqID] = forwarded{leader: leader, gen: gen, fail: fail}
 	s.ens.mu.Unlock()
-	if err := s.ens.tr.Send(leader, transport.KindForward, e.Marshal()); err != nil {
+	// Wait for room rather than fail: a congested link to the leader slows
+	// this client down (its reader blocks here) instead of dropping it.
+	ctx, cancel := context.WithTimeout(s.ctx, time.Duration(max(s.cfg.SyncLimit, 2)*max(s.cfg.TickTime, 1))*time.Millisecond)
+	defer cancel()
+	if err := s.ens.tr.SendWait(ctx, leader, transport.KindForward, e.Marshal()); err != nil {
 		s.ens.mu.Lock()
 		delete(s.ens.forward, e.ReqID)
 		s.ens.mu.Unlock()
@@ -513,5 +534,13 @@ func (s *Server) proposeWait(ctx context.Context, e *txn.Entry) (fsm.Result, err
 		return fsm.Result{}, err
 	case <-ctx.Done():
 		return fsm.Result{}, ctx.Err()
+	}
+}
+
+// TransferLeadership asks raft to hand leadership to member id (only the
+// leader acts on it).
+func (s *Server) TransferLeadership(id uint64) {
+	if s.node != nil {
+		s.node.TransferLeadership(id)
 	}
 }

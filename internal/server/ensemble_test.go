@@ -159,3 +159,32 @@ func TestLaggingFollowerCatchesUpFromSnapshot(t *testing.T) {
 		t.Fatalf("follower differs after restarting (-leader +follower):\n%s", d)
 	}
 }
+
+// TestLeaderChangeKeepsReadersConnected: a member that hears from a leader
+// within syncLimit keeps serving through an election, so a leadership
+// change does not drop its idle clients (writes in flight at the change
+// would fail; none are here).
+func TestLeaderChangeKeepsReadersConnected(t *testing.T) {
+	e := warrentest.StartEnsemble(t, 3, 0, nil)
+	old := e.Leader()
+	f := (old + 1) % 3
+	r := dial(t, e.Members[f].Addr)
+	r.connect(30000, 0, nil, true)
+	r.call(proto.OpCreate, &proto.CreateRequest{Path: "/k", Data: []byte("v"), Acl: open}, nil)
+	e.Members[old].Server.TransferLeadership(uint64(e.Members[(old+2)%3].ID))
+	deadline := time.Now().Add(20 * time.Second)
+	for e.Leader() == old || e.Leader() < 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("leadership did not move")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Same connection, still answered.
+	var g proto.GetDataResponse
+	if code := r.call(proto.OpGetData, &proto.GetDataRequest{Path: "/k"}, &g); code != 0 || string(g.Data) != "v" {
+		t.Fatalf("read on the same connection after the leader changed: %v %q", code, g.Data)
+	}
+	if code := r.call(proto.OpSetData, &proto.SetDataRequest{Path: "/k", Data: []byte("w"), Version: -1}, &proto.SetDataResponse{}); code != 0 {
+		t.Fatalf("write through the follower to the new leader: %v", code)
+	}
+}

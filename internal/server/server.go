@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -195,7 +196,7 @@ func (s *Server) Start(ctx context.Context) error {
 		ID: uint64(s.id), Peers: []uint64{uint64(s.id)},
 		Storage: storage, Restart: restart,
 		Apply: s.apply, ApplySnapshot: s.installSnapshot, Logger: s.log,
-		Tick: 100 * time.Millisecond,
+		Tick: raftTick, ElectionTicks: s.electionTicks(),
 	}
 	if s.ens != nil {
 		rc.Peers = s.ens.voters
@@ -241,6 +242,9 @@ func (s *Server) Start(ctx context.Context) error {
 			return fmt.Errorf("server: replaying the log: %w", err)
 		}
 		s.ready.Store(true)
+		// Loading the snapshot and replaying the log left garbage behind:
+		// hand it back to the OS rather than carry it as resident memory.
+		go debug.FreeOSMemory()
 	} else {
 		// An ensemble member listens at once but serves clients only once
 		// it knows a leader and has applied everything committed before.

@@ -183,6 +183,26 @@ func (t *TCP) Send(to uint64, kind byte, payload []byte) error {
 	}
 }
 
+// SendWait queues a frame for peer to, waiting for room in a full queue
+// until ctx ends (backpressure for forwarded client writes, which must not
+// be dropped: the sender slows down instead).
+func (t *TCP) SendWait(ctx context.Context, to uint64, kind byte, payload []byte) error {
+	p := t.peers[to]
+	if p == nil {
+		return ErrUnknownPeer
+	}
+	f := make([]byte, 5+len(payload))
+	binary.BigEndian.PutUint32(f, uint32(1+len(payload)))
+	f[4] = kind
+	copy(f[5:], payload)
+	select {
+	case p.q <- f:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrQueueFull, ctx.Err())
+	}
+}
+
 // Generation returns a number that changes whenever the connection to peer
 // is lost: frames queued under an older generation may not have arrived.
 func (t *TCP) Generation(to uint64) uint64 {
