@@ -7,6 +7,8 @@ SHELL := /bin/bash
 
 GO ?= go
 FUZZTIME ?= 10s
+# Minimizing a new input may take 60 s per input by default, stalling short runs.
+FUZZMINIMIZETIME ?= 1x
 TEST_TIMEOUT ?= 15m
 
 # Reference server and clients for the cross-process tests (DESIGN.md §6).
@@ -90,12 +92,28 @@ fuzz-short:
 	  dir="$$(dirname "$$file")"; \
 	  for name in $$(sed -nE 's/^func (Fuzz[A-Za-z0-9_]*)\(.*/\1/p' "$$file"); do \
 	    echo "==> $$dir: $$name ($(FUZZTIME))"; \
-	    $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$dir"; \
+	    $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZETIME) "$$dir"; \
 	    n=$$((n+1)); \
 	  done; \
 	done < <(grep -rlE --include='*_test.go' --exclude-dir=testdata --exclude-dir=vendor --exclude-dir='.?*' \
 	  '^func Fuzz[A-Za-z0-9_]*\(' . | sort); \
 	echo "fuzz-short: ran $$n fuzz targets"
+
+## bench-compare: Warren vs Apache ZooKeeper 3.8.0 side by side (docs/performance.md); the defaults are
+## the full comparison (about 30 minutes on 2 CPUs). Pass flags with BENCH_COMPARE_FLAGS, e.g. a quick look:
+## make bench-compare BENCH_COMPARE_FLAGS='-modes standalone -pairs 1 -duration 3s -znodes 100000'
+.PHONY: bench-compare
+BENCH_COMPARE_FLAGS ?=
+bench-compare:
+	$(GO) run ./tools/benchcompare $(BENCH_COMPARE_FLAGS)
+
+## robustness: the long robustness suite (tests/robustness/doc.go): Warren 3, 3+1, 5+1 and the ZooKeeper 3.8
+## control, 24 nemesis rounds each. Every run prints its seed; replay one with
+## make robustness ROBUSTNESS_FLAGS='-run ^TestWarren3$$ -robustness.seed=N'
+.PHONY: robustness
+ROBUSTNESS_FLAGS ?=
+robustness:
+	WARREN_ROBUSTNESS=long $(GO) test -count=1 -timeout 3h -v ./tests/robustness $(ROBUSTNESS_FLAGS)
 
 clean:
 	rm -rf bin

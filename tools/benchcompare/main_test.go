@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/warren-zk/warren/internal/testutil/deps"
+)
+
+// TestSmoke runs the whole comparison once, as small as it gets: standalone
+// only, one pair, 200 ms runs, 1000 znodes, one restart of each server. It
+// checks that every part produced its records, not the numbers. It needs the
+// Debian zookeeper package (skipped loudly without it; failed under CI=true).
+func TestSmoke(t *testing.T) {
+	java := deps.Java(t)
+	cp := deps.ZooKeeperClasspath(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	args := []string{
+		"-java", java, "-zk-classpath", cp,
+		"-modes", "standalone", "-pairs", "1", "-duration", "200ms", "-warmup", "0", "-settle", "0",
+		"-sessions", "8", "-watch-sessions", "16", "-keys", "100", "-znodes", "1000", "-zk-heap", "256m",
+		"-start-timeout", "60s", "-restart-timeout", "60s", "-run-slack", "60s", "-timeout", "100s", "-json",
+	}
+	start := time.Now()
+	code := run(ctx, args, &out, &errOut)
+	t.Logf("benchcompare took %v", time.Since(start).Round(time.Millisecond))
+	if code != 0 {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	counts := map[string]int{}
+	summaries := map[string]summaryRecord{}
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var head struct{ Type string }
+		if err := json.Unmarshal(sc.Bytes(), &head); err != nil {
+			t.Fatalf("not a JSON line: %q: %v", sc.Text(), err)
+		}
+		counts[head.Type]++
+		switch head.Type {
+		case "summary":
+			var s summaryRecord
+			if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+				t.Fatal(err)
+			}
+			summaries[s.Workload] = s
+		case "problem":
+			t.Errorf("problem reported: %s", sc.Text())
+		}
+	}
+	want := map[string]int{"machine": 1, "summary": 6, "run": 12, "memory": 2, "restart": 2, "resource-summary": 2}
+	for k, n := range want {
+		if counts[k] != n {
+			t.Errorf("%d lines of type %q, want %d", counts[k], k, n)
+		}
+	}
+	for _, w := range defaultWorkloads {
+		s, ok := summaries[w]
+		if !ok || s.Pairs != 1 || !(s.ThroughputRatio > 0) || !(s.P99Ratio > 0) {
+			t.Errorf("summary of %s: %+v", w, s)
+		}
+	}
+	if t.Failed() {
+		t.Logf("stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	}
+	if procs.m != nil && len(procs.m) != 0 {
+		t.Errorf("%d server processes still registered after run returned", len(procs.m))
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		in   []float64
+		want float64
+	}{
+		{[]float64{3}, 3},
+		{[]float64{5, 1, 3}, 3},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	} {
+		if got := median(c.in); got != c.want {
+			t.Errorf("median(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+	if !math.IsNaN(median(nil)) {
+		t.Error("median of nothing is not NaN")
+	}
+}
+
+func TestSummaryPairsOnlyBothValid(t *testing.T) {
+	r := &report{}
+	add := func(pair int, server string, ops, p99 float64, err string) {
+		r.addRun(runRecord{Mode: modeStandalone, Workload: "set", Pair: pair, Server: server, Ops: 1, OpsPerSec: ops, P99: p99, Err: err})
+	}
+	add(1, kindZK, 100, 10, "")
+	add(1, kindWarren, 300, 4, "")
+	add(2, kindZK, 100, 10, "")
+	add(2, kindWarren, 100, 10, "boom") // not counted
+	add(3, kindZK, 200, 10, "")
+	add(3, kindWarren, 200, 2, "")
+	s := r.summaries()
+	if len(s) != 1 {
+		t.Fatalf("%d summaries", len(s))
+	}
+	got := s[0]
+	if got.Pairs != 2 || got.ThroughputRatio != 2 || got.P99Ratio != 0.3 || got.ThroughputMet == nil || !*got.ThroughputMet || got.P99Met == nil || !*got.P99Met {
+		t.Errorf("summary %+v", got)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	var errs strings.Builder
+	for _, bad := range [][]string{
+		{"-modes", "cluster"}, {"-workloads", "load"}, {"-pairs", "0"}, {"-stop", "nicely"},
+		{"-workloads", "", "-znodes", "0"}, {"extra"},
+	} {
+		if _, err := parseFlags(bad, &errs); err == nil {
+			t.Errorf("parseFlags(%q) accepted", bad)
+		}
+	}
+	o, err := parseFlags(nil, &errs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.pairs != 3 || o.duration != 10*time.Second || o.warmup != 2*time.Second || o.sessions != 64 ||
+		o.watchSess != 1000 || o.valueSize != 100 || o.znodes != 1000000 || len(o.modes) != 2 || len(o.workloads) != 6 {
+		t.Errorf("defaults: %+v", o)
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"-pairs": "-pairs", "": "''", "a b": "'a b'", "it's": `'it'\''s'`, "/tmp/x.jsonl": "/tmp/x.jsonl",
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
