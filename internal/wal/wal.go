@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -379,17 +380,27 @@ func isEmptyHardState(hs *raftpb.HardState) bool {
 	return hs.GetTerm() == 0 && hs.GetVote() == 0 && hs.GetCommit() == 0
 }
 
+// zeroBlock is compared against in allZero (bytes.Equal is vectorised).
+var zeroBlock = make([]byte, 64<<10)
+
 func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
+	for len(b) > 0 {
+		n := min(len(b), len(zeroBlock))
+		if !bytes.Equal(b[:n], zeroBlock[:n]) {
 			return false
 		}
+		b = b[n:]
 	}
 	return true
 }
 
 // findCommit looks for a valid commit record at any aligned offset from off on.
 func findCommit(data []byte, off int) (int, bool) {
+	// The usual tail is the zero-filled preallocated space: nothing to
+	// search there (the loop below walks every aligned offset).
+	if off >= len(data) || allZero(data[off:]) {
+		return 0, false
+	}
 	for p := (off + align) &^ (align - 1); p+headerLen <= len(data); p += align {
 		if data[p+8] != typeCommit {
 			continue
