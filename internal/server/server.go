@@ -107,6 +107,7 @@ type Server struct {
 	ens           *ensemble
 	ready         atomic.Bool // the log is replayed up to a fresh read index
 	failed        atomic.Bool // a fatal storage error happened
+	expiryTerm    uint64      // the term expiry last ran in (session tracker goroutine only)
 	fatalc        chan error
 	snapshotting  bool   // guarded by the tree lock
 	lastSnapIndex uint64 // guarded by the tree lock
@@ -545,6 +546,16 @@ func (s *Server) expireSessions(ids []int64) {
 			s.sessions.Reopen(id, time.Now())
 		}
 		return
+	}
+	if s.ens != nil {
+		// A new leader extends every session by its timeout before expiring
+		// any: its deadlines for sessions held by other members are stale
+		// (their touches went to the old leader).
+		if term := s.node.Term(); term != s.expiryTerm {
+			s.expiryTerm = term
+			s.sessions.TouchAll(time.Now())
+			return
+		}
 	}
 	for _, id := range ids {
 		s.log.Info("session expired", "session", fmt.Sprintf("0x%x", id))

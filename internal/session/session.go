@@ -122,6 +122,11 @@ func (t *Tracker) Len() int {
 
 // Run checks for expired sessions at every tick boundary until ctx ends,
 // calling expire with each non-empty batch.
+//
+// If a check comes much later than scheduled (more than two ticks late:
+// the process was paused, e.g. by SIGSTOP, or starved), the tracker could
+// not have heard from any client meanwhile: instead of expiring everyone it
+// re-arms every deadline from now.
 func (t *Tracker) Run(ctx context.Context, expire func(ids []int64)) {
 	tick := int64(t.tick)
 	for {
@@ -134,8 +139,24 @@ func (t *Tracker) Run(ctx context.Context, expire func(ids []int64)) {
 			return
 		case <-timer.C:
 		}
-		if ids := t.Expired(time.Now()); len(ids) > 0 {
+		woke := time.Now()
+		if woke.UnixNano()-next > 2*tick {
+			t.TouchAll(woke)
+			continue
+		}
+		if ids := t.Expired(woke); len(ids) > 0 {
 			expire(ids)
 		}
+	}
+}
+
+// TouchAll gives every session a full timeout from now (after a pause, or
+// when this server becomes the one that decides expiry).
+func (t *Tracker) TouchAll(now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, e := range t.m {
+		e.closing.Store(false)
+		e.Touch(now)
 	}
 }

@@ -107,3 +107,19 @@ func TestRunExpiresSilentSessions(t *testing.T) {
 		}
 	})
 }
+
+// TestRunDoesNotExpireAfterAPause: when the tracker's own check comes far
+// later than scheduled (the process was stopped), sessions get a fresh
+// timeout instead of being expired for silence nobody could have heard.
+func TestRunDoesNotExpireAfterAPause(t *testing.T) {
+	tr := New(100 * time.Millisecond)
+	now := time.Now()
+	tr.Add(1, 400*time.Millisecond, now.Add(-5*time.Second)) // long overdue
+	tr.TouchAll(now)
+	if got := tr.Expired(now.Add(100 * time.Millisecond)); len(got) != 0 {
+		t.Fatalf("expired right after TouchAll: %v", got)
+	}
+	if got := tr.Expired(now.Add(time.Second)); len(got) != 1 {
+		t.Fatalf("a silent session must still expire a timeout after TouchAll: %v", got)
+	}
+}
