@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -129,11 +132,25 @@ func TestRunHonoursCancel(t *testing.T) {
 	t.Parallel()
 	srv := startWarren(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(150*time.Millisecond, cancel)
-	start := time.Now()
+	defer cancel()
+	// Cancel once the server has answered a good number of requests (a
+	// fixed delay was not enough on a loaded machine: setup alone could
+	// outlast it), or after 30 s at the latest.
+	var cancelledAt time.Time
+	cancelled := make(chan struct{})
+	go func() {
+		defer close(cancelled)
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) && received(srv.Addr) < 300 {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancelledAt = time.Now()
+		cancel()
+	}()
 	res, err := Run(ctx, Config{Servers: []string{srv.Addr}, Workload: "get", Sessions: 2, Duration: time.Hour, Keys: 10, Root: "/cancel"})
-	if !errors.Is(err, context.Canceled) || time.Since(start) > 10*time.Second {
-		t.Fatalf("err %v after %v", err, time.Since(start))
+	<-cancelled
+	if !errors.Is(err, context.Canceled) || time.Since(cancelledAt) > 10*time.Second {
+		t.Fatalf("err %v, %v after the cancel", err, time.Since(cancelledAt))
 	}
 	if res.Ops == 0 {
 		t.Error("nothing measured before the cancel")
@@ -207,4 +224,23 @@ func TestServersMustShareOneTree(t *testing.T) {
 	// The same server twice is one tree: sessions alternate between the
 	// addresses.
 	checkRun(t, a.Addr+","+a.Addr, Config{Workload: "get", Sessions: 3, Ops: 30, Keys: 5})
+}
+
+// received returns the server's "Received:" packet count from srvr.
+func received(addr string) int {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return 0
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	c.Write([]byte("srvr"))
+	b, _ := io.ReadAll(c)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Received: "); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return 0
 }
