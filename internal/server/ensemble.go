@@ -338,6 +338,11 @@ func (s *Server) installSnapshot(rs *raftpb.Snapshot) error {
 		}
 	}
 	s.log.Info("installed snapshot from the leader", "index", md.GetIndex(), "zxid", fmt.Sprintf("0x%x", s.fsm.LastZxid()))
+	// The snapshot skipped changes whose watch events were never fired here:
+	// drop the clients (as ZooKeeper drops a learner's clients before it
+	// resyncs), so they reconnect and re-arm their watches with setWatches,
+	// whose catch-up events report what changed.
+	go s.closeClients()
 	return nil
 }
 

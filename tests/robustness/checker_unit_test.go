@@ -427,7 +427,7 @@ func TestCheckWatches(t *testing.T) {
 		raw(0x5, all[:2], pingMark{0x11, 2}, pingMark{0x11, 2}), // ended early
 	}
 	v = &violations{}
-	checkWatches(goods, truth, v)
+	checkWatches(goods, truth, nil, nil, v)
 	expectClean(t, v)
 	for _, c := range []struct {
 		name, want string
@@ -447,9 +447,18 @@ func TestCheckWatches(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			v := &violations{}
-			checkWatches([]*watchStream{c.s}, truth, v)
+			checkWatches([]*watchStream{c.s}, truth, nil, nil, v)
 			expectViolation(t, v, ckWatch, c.want)
 		})
+	}
+	// A gap explained by a known cause is recorded as that, not as a violation.
+	v = &violations{}
+	explain := func(*watchSegment) (string, string) { return "snapshot-install-while-serving", "member 2 ..." }
+	checkWatches([]*watchStream{raw(0x5, []watchEvent{all[0], all[2]}, pingMark{0x12, 2})}, truth, explain,
+		map[string]string{"snapshot-install-while-serving": "known"}, v)
+	expectClean(t, v)
+	if len(v.known["known"]) != 1 {
+		t.Fatalf("known issue not recorded: %v", v.known)
 	}
 	// A node set twice cannot come from this workload.
 	v = &violations{}

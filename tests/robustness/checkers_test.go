@@ -693,7 +693,10 @@ func watchTruth(final tree, root string, v *violations) map[eventKey]int64 {
 //     know it from the addWatch reply), and no gap: a raw watcher must have received every
 //     change after the registration up to each ping reply's zxid before that reply; a zk.Conn
 //     watcher every change between the first and last event of the segment.
-func checkWatches(streams []*watchStream, truth map[eventKey]int64, v *violations) (events int) {
+//
+// explain, if set, may name a known cause for a segment's gaps ("" if none); gaps with a cause
+// in known are recorded as that known issue instead of violations.
+func checkWatches(streams []*watchStream, truth map[eventKey]int64, explain func(seg *watchSegment) (cause, detail string), known map[string]string, v *violations) (events int) {
 	type te struct {
 		k eventKey
 		z int64
@@ -716,6 +719,15 @@ func checkWatches(streams []*watchStream, truth map[eventKey]int64, v *violation
 		var prevEv watchEvent
 		for si, seg := range s.segments {
 			where := fmt.Sprintf("%s segment %d (%s)", s.name, si, seg.server)
+			missed := func(format string, args ...any) {
+				if explain != nil {
+					if cause, detail := explain(seg); known[cause] != "" {
+						v.addKnown(known[cause], "%s: %s (%s)", where, fmt.Sprintf(format, args...), detail)
+						return
+					}
+				}
+				v.add(ckWatch, "%s: %s", where, fmt.Sprintf(format, args...))
+			}
 			zs := make([]int64, len(seg.events))
 			for i, ev := range seg.events {
 				events++
@@ -755,8 +767,8 @@ func checkWatches(streams []*watchStream, truth map[eventKey]int64, v *violation
 					}
 					for ; next < len(sorted) && sorted[next].z <= pm.zxid; next++ {
 						if !got[sorted[next].k] {
-							v.add(ckWatch, "%s: missed %s (zxid 0x%x): not received before a ping reply with zxid 0x%x (registered at 0x%x)",
-								where, sorted[next].k, sorted[next].z, pm.zxid, seg.regZxid)
+							missed("missed %s (zxid 0x%x): not received before a ping reply with zxid 0x%x (registered at 0x%x)",
+								sorted[next].k, sorted[next].z, pm.zxid, seg.regZxid)
 						}
 					}
 				}
@@ -779,8 +791,8 @@ func checkWatches(streams []*watchStream, truth map[eventKey]int64, v *violation
 				}
 				for i := after(lo - 1); i < len(sorted) && sorted[i].z <= hi; i++ {
 					if !got[sorted[i].k] {
-						v.add(ckWatch, "%s: missed %s (zxid 0x%x) between events at 0x%x and 0x%x on a stable connection",
-							where, sorted[i].k, sorted[i].z, lo, hi)
+						missed("missed %s (zxid 0x%x) between events at 0x%x and 0x%x on a stable connection",
+							sorted[i].k, sorted[i].z, lo, hi)
 					}
 				}
 			}

@@ -2,7 +2,6 @@ package robustness
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -298,7 +297,6 @@ func (b *base) running(i int) bool          { return b.members[i].running() }
 func (b *base) links(from, to int) []*proxy { return b.prox[[2]int{from, to}] }
 func (b *base) logTail(i, n int) string     { return b.members[i].logTail(n) }
 func (b *base) dir() string                 { return b.root }
-func (b *base) member(i int) *member        { return b.members[i] }
 
 // allProxies returns every proxy, in member order.
 func (b *base) allProxies() (out []*proxy) {
@@ -505,5 +503,3 @@ func waitHealthy(c cluster, timeout time.Duration) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
-
-var errNotSupported = errors.New("not supported by this cluster")

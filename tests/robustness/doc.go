@@ -111,7 +111,11 @@
 // same way. Focused reproductions (repro_test.go) are skipped naming the bug unless
 // -robustness.repro is given: TestReproR5 (a member that lost its last acknowledged batch
 // crash-loops: beyond a crash with a working fsync) and TestReproR6 (a member that hears the
-// leader but cannot reach it keeps serving). Fixed bugs keep their tests: TestReproR3 (a leader
+// leader but cannot reach it keeps serving). R7 (a member that caught up by installing the
+// leader's snapshot kept its clients, whose watches silently missed the changes the snapshot
+// covered) is fixed: the member now drops its clients, which re-arm their watches with
+// setWatches; it has no focused reproduction, the long run's watch checker covers it. Fixed
+// bugs keep their tests: TestReproR3 (a leader
 // resumed after SIGSTOP expired sessions) runs always; TestReproR2 (a new leader expired
 // sessions before extending them; probabilistic, ~40 s) with -robustness.repro;
 // TestRegressionR4 (a member that caught up by snapshot could not restart) in the long version.

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/warren-zk/warren/zk"
 )
@@ -154,11 +155,12 @@ type pingMark struct {
 
 // watchSegment is what one watcher received on one stable connection.
 type watchSegment struct {
-	server  string
-	regZxid int64 // the addWatch reply's zxid (raw watchers), or -1 when unknown
-	events  []watchEvent
-	pings   []pingMark
-	end     string
+	server   string
+	regZxid  int64 // the addWatch reply's zxid (raw watchers), or -1 when unknown
+	events   []watchEvent
+	pings    []pingMark
+	end      string
+	from, to time.Time // wall clock: registration (or connection) and end
 }
 
 // watchStream is one watcher connection (a raw connection, or a zk.Conn across its

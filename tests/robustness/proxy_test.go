@@ -50,6 +50,7 @@ type proxy struct {
 	mode   linkMode
 	delay  time.Duration
 	jitter time.Duration
+
 	rng    *rand.Rand
 	conns  map[*proxyConn]struct{}
 	closed bool
@@ -60,6 +61,7 @@ type proxy struct {
 // link dropped traffic).
 type proxyConn struct {
 	down, up net.Conn
+
 	dropping bool // guarded by proxy.mu: discards bytes; closed when the link heals
 	once     sync.Once
 }
@@ -218,6 +220,7 @@ func (p *proxy) pump(c *proxyConn, src, dst net.Conn) {
 			}
 			return
 		}
+
 	}
 }
 

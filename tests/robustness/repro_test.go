@@ -31,6 +31,8 @@ func reproCluster(t *testing.T, n int) (*warrenCluster, []*zk.Conn, clusterOptio
 		c.stop()
 		if t.Failed() {
 			t.Logf("data and logs kept in %s", c.dir())
+		} else {
+			os.RemoveAll(c.dir())
 		}
 	})
 	if err := startAll(c, []int{0, 1, 2}); err != nil {
@@ -191,41 +193,7 @@ func TestRegressionR4(t *testing.T) {
 	for _, i := range rest {
 		addrs = append(addrs, c.clientAddr(i))
 	}
-	write := func(n int) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		conn, err := zk.Connect(ctx, strings.Join(addrs, ","))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		var wg sync.WaitGroup
-		errs := make(chan error, 16)
-		for g := 0; g < 16; g++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := g; i < n; {
-					_, err := conn.Create(ctx, "/r4-", nil, zk.WorldACL(zk.PermAll), zk.ModePersistentSequential)
-					switch {
-					case err == nil:
-						i += 16
-					case ctx.Err() != nil || zkErrIs(err, zk.ErrSessionExpired):
-						errs <- err
-						return
-					default: // ConnectionLoss: the session reconnects; the count need not be exact
-						time.Sleep(10 * time.Millisecond)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Fatal(err)
-		}
-	}
+	write := func(n int) { writeSequential(t, addrs, "/r4-", n) }
 	write(6000) // more than the 5000 entries the leader keeps for followers slightly behind
 	heal()
 	if err := waitHealthy(c, 30*time.Second); err != nil {
@@ -382,5 +350,43 @@ func TestReproR6(t *testing.T) {
 	if exp := expiredConns(conns); len(exp) > 0 {
 		t.Fatalf("%d of %d sessions attached to member %d (whose outgoing peer connections were silenced for %v) expired: %v",
 			len(exp), len(conns), l+1, 3*timeout, exp)
+	}
+}
+
+// writeSequential creates n sequential nodes under prefix through the servers in addrs (16
+// requests in flight; ConnectionLoss is retried, the count need not be exact).
+func writeSequential(t *testing.T, addrs []string, prefix string, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	conn, err := zk.Connect(ctx, strings.Join(addrs, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < n; {
+				_, err := conn.Create(ctx, prefix, nil, zk.WorldACL(zk.PermAll), zk.ModePersistentSequential)
+				switch {
+				case err == nil:
+					i += 16
+				case ctx.Err() != nil || zkErrIs(err, zk.ErrSessionExpired):
+					errs <- err
+					return
+				default:
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }

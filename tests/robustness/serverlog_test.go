@@ -18,7 +18,8 @@ type serverEvent struct {
 	member int
 	at     time.Time
 	lead   bool  // started leading
-	sid    int64 // expired this session (when !lead)
+	snap   bool  // installed a snapshot from the leader
+	sid    int64 // expired this session (when !lead && !snap)
 }
 
 var (
@@ -26,6 +27,7 @@ var (
 	warrenTime    = regexp.MustCompile(`^time=(\S+) `)
 	warrenExpired = regexp.MustCompile(`msg="session expired" session=0x([0-9a-f]+)`)
 	warrenLeader  = regexp.MustCompile(`msg="became leader"`)
+	warrenSnap    = regexp.MustCompile(`msg="installed snapshot from the leader"`)
 	// ZooKeeper (log4j): 2026-11-21 13:04:50,805 - INFO  [SessionTracker:ZooKeeperServer@632] - Expiring session 0x200003ec6ab0001, timeout of 2960ms exceeded
 	zkExpired = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .* Expiring session 0x([0-9a-f]+), timeout`)
 	zkLeader  = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .* LEADING - LEADER ELECTION TOOK`)
@@ -61,6 +63,8 @@ func (c *warrenCluster) serverEvents() []serverEvent {
 				out = append(out, serverEvent{member: i, at: at, sid: int64(sid)})
 			} else if warrenLeader.MatchString(line) {
 				out = append(out, serverEvent{member: i, at: at, lead: true})
+			} else if warrenSnap.MatchString(line) {
+				out = append(out, serverEvent{member: i, at: at, snap: true})
 			}
 		})
 	}
@@ -109,7 +113,7 @@ func (c *zkCluster) serverEvents() []serverEvent {
 // timeouts.
 func expiryCause(sid int64, events []serverEvent, pauses, oneWays []pauseRecord, maxTimeout time.Duration) (string, string) {
 	for _, e := range events {
-		if e.lead || e.sid != sid {
+		if e.lead || e.snap || e.sid != sid {
 			continue
 		}
 		for _, o := range oneWays {
@@ -121,17 +125,11 @@ func expiryCause(sid int64, events []serverEvent, pauses, oneWays []pauseRecord,
 					e.member+1, e.at.Format("15:04:05.000"), o.member+1, o.from.Format("15:04:05.000"), o.to.Format("15:04:05.000"))
 			}
 		}
-		for _, l := range events {
-			if l.lead && l.member == e.member && !l.at.Before(e.at.Add(-5*time.Millisecond)) && l.at.Sub(e.at) <= 500*time.Millisecond {
-				return "new-leader-before-extension", fmt.Sprintf("member %d expired it at %s and logged that it became leader %v later",
-					e.member+1, e.at.Format("15:04:05.000"), l.at.Sub(e.at).Round(time.Millisecond))
-			}
-		}
 		for _, p := range pauses {
 			if p.member != e.member || !p.wasLeading || p.to.IsZero() {
 				continue
 			}
-			if d := e.at.Sub(p.to); d >= -50*time.Millisecond && d <= time.Second {
+			if d := e.at.Sub(p.to); d >= -200*time.Millisecond && d <= time.Second {
 				led := false
 				for _, l := range events {
 					if l.lead && l.member == e.member && l.at.After(p.to) && l.at.Before(e.at) {
@@ -144,6 +142,12 @@ func expiryCause(sid int64, events []serverEvent, pauses, oneWays []pauseRecord,
 				}
 			}
 		}
+		for _, l := range events {
+			if l.lead && l.member == e.member && !l.at.Before(e.at.Add(-5*time.Millisecond)) && l.at.Sub(e.at) <= 500*time.Millisecond {
+				return "new-leader-before-extension", fmt.Sprintf("member %d expired it at %s and logged that it became leader %v later",
+					e.member+1, e.at.Format("15:04:05.000"), l.at.Sub(e.at).Round(time.Millisecond))
+			}
+		}
 	}
 	return "", ""
 }
@@ -152,7 +156,7 @@ func expiryCause(sid int64, events []serverEvent, pauses, oneWays []pauseRecord,
 func describeExpiries(sid int64, events []serverEvent) string {
 	var parts []string
 	for _, e := range events {
-		if !e.lead && e.sid == sid {
+		if !e.lead && !e.snap && e.sid == sid {
 			parts = append(parts, fmt.Sprintf("member %d at %s", e.member+1, e.at.Format("15:04:05.000")))
 		}
 	}
@@ -160,4 +164,18 @@ func describeExpiries(sid int64, events []serverEvent) string {
 		return "no server logged its expiry"
 	}
 	return "expired by " + strings.Join(parts, ", ")
+}
+
+// watchGapCause names why a watcher's stable connection to member missed changes, when the
+// member's log shows a known cause during the connection: "snapshot-install-while-serving"
+// (it caught up by installing the leader's snapshot, which fires no watch for the changes it
+// skips, while it kept the connection).
+func watchGapCause(member int, from, to time.Time, events []serverEvent) (string, string) {
+	for _, e := range events {
+		if e.snap && e.member == member && !e.at.Before(from) && !e.at.After(to) {
+			return "snapshot-install-while-serving", fmt.Sprintf("member %d installed a snapshot from the leader at %s, during the connection (%s to %s)",
+				member+1, e.at.Format("15:04:05.000"), from.Format("15:04:05.000"), to.Format("15:04:05.000"))
+		}
+	}
+	return "", ""
 }

@@ -625,7 +625,7 @@ func (w *workload) zkWatcher(id int) {
 			continue
 		}
 		w.h.addWatch(st)
-		seg := &watchSegment{server: server, regZxid: -1}
+		seg := &watchSegment{server: server, regZxid: -1, from: time.Now()}
 		done := false
 		tick := time.NewTicker(50 * time.Millisecond)
 	loop:
@@ -639,8 +639,9 @@ func (w *workload) zkWatcher(id int) {
 				switch ev.Type {
 				case zk.EventSession:
 					seg.end = "connection state " + ev.State.String()
+					seg.to = time.Now()
 					st.segments = append(st.segments, seg)
-					seg = &watchSegment{server: c.Server(), regZxid: -1}
+					seg = &watchSegment{server: c.Server(), regZxid: -1, from: time.Now()}
 					continue
 				case zk.EventNodeCreated, zk.EventNodeDeleted, zk.EventNodeDataChanged, zk.EventNodeChildrenChanged:
 				default: // EventNotWatching (the session ended) and the like: not a change
@@ -666,6 +667,7 @@ func (w *workload) zkWatcher(id int) {
 			}
 		}
 		tick.Stop()
+		seg.to = time.Now()
 		st.segments = append(st.segments, seg)
 		c.Close()
 		if done {
@@ -762,7 +764,8 @@ func (w *workload) rawSegment(c *rawConn, addr string, last *int64, finishDeadli
 	case <-time.After(3 * time.Second):
 		return nil, false
 	}
-	seg := &watchSegment{server: addr, regZxid: reg.hdr.Zxid}
+	seg := &watchSegment{server: addr, regZxid: reg.hdr.Zxid, from: time.Now()}
+	defer func() { seg.to = time.Now() }()
 	*last = max(*last, reg.hdr.Zxid)
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
