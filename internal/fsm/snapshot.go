@@ -360,19 +360,17 @@ func (f *FSM) loadNodes(rd *snapReader, nn uint64, lists [][]proto.ACL) error {
 		}
 	}()
 	var insertErr error
+	ld := f.tree.NewLoader()
 	for batch := range batches {
 		if insertErr != nil {
 			continue
 		}
 		for _, l := range batch {
-			if l.path != "/" {
-				if parent, _ := znode.Split(l.path); f.tree.Get(parent) == nil {
-					insertErr = fmt.Errorf("fsm: snapshot node %q comes before its parent", l.path)
-					close(stop)
-					break
-				}
+			if err := ld.Add(l.path, l.n, l.children); err != nil {
+				insertErr = fmt.Errorf("fsm: snapshot: %w", err)
+				close(stop)
+				break
 			}
-			f.tree.Load(l.path, l.n, l.children)
 		}
 	}
 	if decodeErr != nil {

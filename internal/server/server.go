@@ -177,6 +177,18 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("server: %w", err)
 	}
 	recoverStart := time.Now()
+	// No garbage collection while the tree is loaded and the local log
+	// replayed (gcpause.go); it resumes then, on any failure, or after 30 s
+	// at most.
+	resumeGC := pauseGC()
+	gcTimer := time.AfterFunc(30*time.Second, resumeGC)
+	started := false
+	defer func() {
+		if !started {
+			gcTimer.Stop()
+			resumeGC()
+		}
+	}()
 	restart, err := s.recover()
 	if err != nil {
 		if s.ens != nil {
@@ -243,10 +255,26 @@ func (s *Server) Start(ctx context.Context) error {
 			return fmt.Errorf("server: replaying the log: %w", err)
 		}
 		s.ready.Store(true)
+		gcTimer.Stop()
+		resumeGC()
 		// Loading the snapshot and replaying the log left garbage behind:
 		// hand it back to the OS rather than carry it as resident memory.
 		go debug.FreeOSMemory()
 	} else {
+		// A member resumes collecting once its own log is replayed.
+		var commit uint64
+		if restart != nil && restart.HardState != nil {
+			commit = restart.HardState.GetCommit()
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+			defer cancel()
+			s.waitApplied(ctx, commit)
+			gcTimer.Stop()
+			resumeGC()
+		}()
 		// An ensemble member listens at once but serves clients only once
 		// it knows a leader and has applied everything committed before.
 		s.wg.Add(2)
@@ -289,6 +317,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}()
 	go s.reaperLoop()
 	s.adm.up.Store(true)
+	started = true
 	return nil
 }
 

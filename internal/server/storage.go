@@ -36,6 +36,9 @@ func (s *Server) recover() (*raftnode.Restart, error) {
 	)
 	// A brand-new data directory starts from the initial snapshot (the
 	// initial tree and membership at index 1), identical on every member.
+	if gone := snap.RemoveTemp(SnapDir(s.cfg.DataDir)); len(gone) > 0 {
+		s.log.Info("removed unfinished snapshot files left by an earlier stop", "files", gone)
+	}
 	existing, err := snap.List(SnapDir(s.cfg.DataDir))
 	if err != nil {
 		return nil, err
@@ -61,6 +64,9 @@ func (s *Server) recover() (*raftnode.Restart, error) {
 		SegmentSize: int64(s.cfg.PreAllocSizeKB) * 1024,
 		Logger:      s.log,
 		FS:          s.opts.WALFS,
+		// Entries the snapshot covers are neither decoded nor kept, and
+		// segments holding only such entries are not read.
+		SkipThrough: meta.Index,
 	})
 	if err != nil {
 		return nil, err
@@ -84,8 +90,8 @@ func (s *Server) recover() (*raftnode.Restart, error) {
 		return nil, fmt.Errorf("the log starts at index %d but the newest usable snapshot ends at %d: "+
 			"entries in between are missing; restore the data directory from a replica or backup", ents[0].GetIndex(), meta.Index)
 	}
-	if meta.Index > 0 && len(st.Entries) > 0 && st.Entries[len(st.Entries)-1].GetIndex() < meta.Index {
-		s.log.Warn("the snapshot is newer than the whole log", "snapshot", meta.Index, "log_last", st.Entries[len(st.Entries)-1].GetIndex())
+	if meta.Index > 0 && st.LastIndex > 0 && st.LastIndex < meta.Index {
+		s.log.Warn("the snapshot is newer than the whole log", "snapshot", meta.Index, "log_last", st.LastIndex)
 	}
 	r.Entries = ents
 	if r.HardState != nil && r.HardState.GetCommit() < meta.Index {
@@ -96,7 +102,7 @@ func (s *Server) recover() (*raftnode.Restart, error) {
 	if st.Repaired {
 		s.log.Warn("the log had a torn tail from a crash; it was cut off (no acknowledged write is lost: it was never fsynced)")
 	}
-	s.log.Info("recovered", "snapshot_index", meta.Index, "log_entries", len(ents), "wal_segments", len(w.Segments()))
+	s.log.Info("recovered", "snapshot_index", meta.Index, "log_entries", len(ents), "wal_segments", len(w.Segments()), "wal_segments_read", st.SegmentsRead)
 	if r.Empty() {
 		return nil, nil
 	}

@@ -47,10 +47,21 @@ func dumpTree(t *testing.T, r *raw) map[string]string {
 }
 
 func TestRestartRecoversTheSameTree(t *testing.T) {
-	for _, snapCount := range []int{100000, 40} { // log replay only; snapshots + log tail
-		t.Run(fmt.Sprintf("snapCount=%d", snapCount), func(t *testing.T) {
+	for _, tc := range []struct{ snapCount, preAllocKB int }{
+		{100000, 0}, // log replay only
+		{40, 0},     // snapshots + log tail
+		{40, 4},     // many small log segments: those before the snapshot are not read
+	} {
+		snapCount := tc.snapCount
+		t.Run(fmt.Sprintf("snapCount=%d,preAllocSize=%dk", snapCount, tc.preAllocKB), func(t *testing.T) {
 			dir := t.TempDir()
-			cfgFn := func(c *config.Config) { c.SnapCount = snapCount; c.ExtendedTypesEnabled = true }
+			cfgFn := func(c *config.Config) {
+				c.SnapCount = snapCount
+				c.ExtendedTypesEnabled = true
+				if tc.preAllocKB > 0 {
+					c.PreAllocSizeKB = tc.preAllocKB
+				}
+			}
 			s1 := warrentest.Start(t, &warrentest.Options{DataDir: dir, Config: cfgFn})
 			r := dial(t, s1.Addr)
 			r.connect(30000, 0, nil, true)
@@ -76,12 +87,23 @@ func TestRestartRecoversTheSameTree(t *testing.T) {
 			before := dumpTree(t, r)
 			sid, pw := r.sid, r.pw
 			s1.Stop()
+			// A snapshot whose writing a crash interrupted is removed at start.
+			stale := filepath.Join(server.SnapDir(dir), "snap-00000000000000ff-0000000000000001.snap.tmp")
+			if err := os.WriteFile(stale, []byte("half a snapshot"), 0o644); err != nil {
+				t.Fatal(err)
+			}
 
 			s2 := warrentest.Start(t, &warrentest.Options{DataDir: dir, Config: cfgFn})
 			q := dial(t, s2.Addr)
 			// The session survives the restart: reattach with its password.
 			if resp := q.connect(30000, sid, pw, true); resp.SessionID != sid {
 				t.Fatalf("session lost across restart: %+v", resp)
+			}
+			if _, err := os.Stat(stale); !os.IsNotExist(err) {
+				t.Errorf("unfinished snapshot file left in place: %v", err)
+			}
+			if segs, _ := filepath.Glob(filepath.Join(server.WALDir(dir), "wal-*.wal")); tc.preAllocKB > 0 && len(segs) < 3 {
+				t.Errorf("want several log segments with preAllocSize=%dk, got %d", tc.preAllocKB, len(segs))
 			}
 			after := dumpTree(t, q)
 			if d := cmp.Diff(before, after); d != "" {

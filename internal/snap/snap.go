@@ -245,6 +245,23 @@ func LoadNewest(dir string, log *slog.Logger, reset func(), read func(r io.Reade
 	return Meta{}, ErrNoSnapshot
 }
 
+// RemoveTemp deletes the .tmp files of snapshots whose writing never
+// finished (a crash or kill while writing). Only call it when no snapshot is
+// being written to dir.
+func RemoveTemp(dir string) []string {
+	var removed []string
+	if ents, err := os.ReadDir(dir); err == nil {
+		for _, e := range ents {
+			if strings.HasSuffix(e.Name(), ".snap.tmp") {
+				if os.Remove(filepath.Join(dir, e.Name())) == nil {
+					removed = append(removed, e.Name())
+				}
+			}
+		}
+	}
+	return removed
+}
+
 // Purge deletes all but the newest keep snapshots (and leftover .tmp files)
 // and returns the index of the oldest snapshot kept (0 if none).
 func Purge(dir string, keep int) (oldestKept uint64, err error) {
@@ -252,13 +269,7 @@ func Purge(dir string, keep int) (oldestKept uint64, err error) {
 	if err != nil {
 		return 0, err
 	}
-	if ents, err := os.ReadDir(dir); err == nil {
-		for _, e := range ents {
-			if strings.HasSuffix(e.Name(), ".snap.tmp") {
-				os.Remove(filepath.Join(dir, e.Name()))
-			}
-		}
-	}
+	RemoveTemp(dir)
 	if keep < 1 {
 		keep = 1
 	}

@@ -23,12 +23,20 @@
 // The checksum covers the length, so a torn or zeroed length cannot pass for
 // a record. Types and payloads:
 //
-//	1 segment header  magic "WRNWAL01", uint64 seq, uint64 firstIndex
+//	1 segment header  magic "WRNWAL02", uint64 seq, uint64 firstIndex
 //	2 entry           a raftpb.Entry in protobuf encoding
 //	3 hard state      a raftpb.HardState in protobuf encoding
 //	4 commit          uint64 batch number (strictly increasing across the log)
 //	5 snapshot        uint64 index, uint64 term: a snapshot at that index is durable
 //	6 segment end     uint64 seq: nothing follows in this segment
+//
+// A segment's header is followed, in the same write, by the state the log
+// carries into it when there is any: the newest HardState and the newest
+// snapshot mark, closed by a commit record (one batch). Every segment thus
+// holds the log's state as of its creation, so recovery need not read the
+// segments before it. (Segments of format "WRNWAL01", written before this
+// rule, carry nothing: recovery reads every segment when it meets one
+// where it would start.)
 //
 // A batch is the records written by one Save, closed by a commit record, and
 // made durable by one fdatasync (group commit: every client write that
@@ -38,8 +46,19 @@
 //
 // # Recovery
 //
-// Open reads every segment in order. The first record of a segment must be
-// its header; every segment but the last must end with a segment-end record.
+// Open reads the segments in order. With Options.SkipThrough (the index of
+// the snapshot the caller loaded) it starts at the newest segment S such that
+// every segment before S matters only for entries at or below that index,
+// and S is a "WRNWAL02" segment; the segments before S are neither read nor
+// checked. (A segment is cut with the index of the first entry of the batch
+// that opens it, so the entries of segment i that survive lie below the
+// firstIndex of segment i+1: any at or above it were overwritten by that
+// batch.) Entries at or below SkipThrough are checked but not decoded (their
+// index is read from the protobuf bytes) and not returned. A batch never
+// spans segments.
+//
+// The first record of a segment must be its header; every segment but the
+// last must end with a segment-end record.
 // A last segment with neither a valid header nor a valid commit record was
 // created at a crash before its header was durable (all zeros, or a torn
 // header): it holds nothing and is removed.

@@ -18,7 +18,11 @@ const (
 const (
 	headerLen = 9
 	align     = 8
-	magic     = "WRNWAL01"
+	// magic starts the header of a segment whose first batch carries the
+	// log's state (the newest HardState and snapshot mark); magicV1
+	// segments, written before that, do not.
+	magic   = "WRNWAL02"
+	magicV1 = "WRNWAL01"
 	// maxRecord bounds a record's payload (a raft entry is at most a client
 	// frame plus its envelope).
 	maxRecord = 64 << 20

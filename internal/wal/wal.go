@@ -36,14 +36,26 @@ type Options struct {
 	Logger *slog.Logger
 	// NoSync skips fdatasync (tests and benchmarks only).
 	NoSync bool
+	// SkipThrough is the index of the snapshot the caller has loaded:
+	// entries at or below it are not returned, and segments holding only
+	// such entries are not read at all (when the segment after them carries
+	// the log's state, see doc.go). 0 returns every entry.
+	SkipThrough uint64
 }
 
 // State is what Open recovered.
 type State struct {
 	HardState *raftpb.HardState
-	// Entries are every entry the log holds, contiguous, oldest first (the
-	// caller drops those covered by the snapshot it loads).
+	// Entries are the entries the log holds above Options.SkipThrough,
+	// contiguous, oldest first.
 	Entries []*raftpb.Entry
+	// FirstIndex and LastIndex bound every entry the log holds, including
+	// those at or below SkipThrough that were not returned (0, 0: none).
+	// With skipped segments FirstIndex is the first index of the first
+	// segment read (the skipped segments hold the entries before it).
+	FirstIndex, LastIndex uint64
+	// SegmentsRead is how many segments were read (the others were skipped).
+	SegmentsRead int
 	// Snapshot is the newest snapshot marker (zero if none).
 	Snapshot SnapshotMark
 	// Repaired is set if a torn tail was cut off.
@@ -80,6 +92,13 @@ type WAL struct {
 	// hsSeq and snapSeq are the segments holding the newest HardState and
 	// snapshot mark (0: none); ReleaseTo keeps them.
 	hsSeq, snapSeq uint64
+	// hs is the newest HardState written (cut carries it into each new
+	// segment).
+	hs *raftpb.HardState
+	// dataStart is where the open segment's own batches begin (after its
+	// header and carried state): a segment holding nothing past it is
+	// never rolled over.
+	dataStart int64
 }
 
 func segName(seq, first uint64) string { return fmt.Sprintf("wal-%016x-%016x.wal", seq, first) }
@@ -155,13 +174,67 @@ func Open(dir string, opts Options) (*WAL, *State, error) {
 	return w, st, nil
 }
 
-// recover replays every segment into st and leaves the last one open for appends.
+// logState is the log being rebuilt by recovery: the bounds of every entry
+// it holds and the entries above skip, decoded.
+type logState struct {
+	skip        uint64
+	empty       bool
+	first, last uint64
+	ents        []*raftpb.Entry
+}
+
+// firstToRead returns the position in w.segs of the first segment recovery
+// must read: every segment before it holds only entries at or below skip,
+// and it carries the log's state (a v2 header). Without both, 0.
+func (w *WAL) firstToRead(skip uint64) (int, error) {
+	i := 0
+	for i+1 < len(w.segs) && w.segs[i+1].firstIndex > 0 && w.segs[i+1].firstIndex-1 <= skip {
+		i++
+	}
+	if i == 0 {
+		return 0, nil
+	}
+	path := filepath.Join(w.dir, w.segs[i].name)
+	f, err := w.fs.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return 0, fmt.Errorf("wal: open %s: %w", path, err)
+	}
+	defer f.Close()
+	hdr := make([]byte, 64)
+	n, err := f.ReadAt(hdr, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return 0, fmt.Errorf("wal: read %s: %w", path, err)
+	}
+	typ, payload, _, ok := parseRecord(hdr[:n])
+	if !ok || typ != typeHeader || len(payload) != 24 || string(payload[:8]) != magic {
+		// An older segment without carried state, or a damaged header
+		// (reported when it is read): read everything.
+		return 0, nil
+	}
+	return i, nil
+}
+
+// recover replays the segments into st and leaves the last one open for
+// appends. Segments holding only entries at or below Options.SkipThrough are
+// skipped when the first segment after them carries the log's state.
 func (w *WAL) recover(st *State) error {
+	skip := w.opts.SkipThrough
+	start, err := w.firstToRead(skip)
+	if err != nil {
+		return err
+	}
+	l := &logState{skip: skip, empty: true}
+	if start > 0 {
+		// The skipped segments hold entries up to where this one begins.
+		l.empty, l.first, l.last = false, w.segs[start].firstIndex, w.segs[start].firstIndex-1
+	}
+	st.SegmentsRead = len(w.segs) - start
 	var (
-		ents    []*raftpb.Entry
 		pending []pendingRec
+		data    []byte
 	)
-	for i, sg := range w.segs {
+	for i := start; i < len(w.segs); i++ {
+		sg := w.segs[i]
 		last := i == len(w.segs)-1
 		path := filepath.Join(w.dir, sg.name)
 		f, err := w.fs.OpenFile(path, os.O_RDWR, 0)
@@ -173,11 +246,19 @@ func (w *WAL) recover(st *State) error {
 			f.Close()
 			return fmt.Errorf("wal: stat %s: %w", path, err)
 		}
-		data := make([]byte, size)
+		// One buffer serves every segment: pending records alias it, and
+		// decoding copies what it keeps.
+		if int64(cap(data)) < size {
+			data = make([]byte, size)
+		}
+		data = data[:size]
 		if _, err := f.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
 			f.Close()
 			return fmt.Errorf("wal: read %s: %w", path, err)
 		}
+		// A batch never spans segments: records left over from the
+		// previous one belong to no batch.
+		pending = pending[:0]
 		off := 0
 		sawHeader, sawEnd := false, false
 		committedOff := -1
@@ -187,7 +268,7 @@ func (w *WAL) recover(st *State) error {
 				break
 			}
 			if !sawHeader {
-				if typ != typeHeader || len(payload) != 24 || string(payload[:8]) != magic ||
+				if typ != typeHeader || len(payload) != 24 || (string(payload[:8]) != magic && string(payload[:8]) != magicV1) ||
 					binary.BigEndian.Uint64(payload[8:]) != sg.seq {
 					f.Close()
 					return fmt.Errorf("%w: %s: bad segment header; the file is not a Warren WAL segment of this log", ErrCorrupt, path)
@@ -211,7 +292,7 @@ func (w *WAL) recover(st *State) error {
 				w.batch = b
 				for _, p := range pending {
 					snap := st.Snapshot
-					if err := applyRec(p, st, &ents); err != nil {
+					if err := w.applyRec(p, st, l); err != nil {
 						f.Close()
 						return fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
 					}
@@ -228,7 +309,7 @@ func (w *WAL) recover(st *State) error {
 				sawEnd = true
 				committedOff = off + size
 			default:
-				pending = append(pending, pendingRec{typ, append([]byte(nil), payload...)})
+				pending = append(pending, pendingRec{typ, payload})
 			}
 			off += size
 		}
@@ -248,11 +329,7 @@ func (w *WAL) recover(st *State) error {
 			// The crash came between closing this segment and creating the
 			// next: start the next one now.
 			f.Close()
-			st.Entries = ents
-			if len(ents) > 0 {
-				w.lastIdx = ents[len(ents)-1].GetIndex()
-			}
-			w.lastSnap = st.Snapshot
+			w.finishRecovery(st, l)
 			return w.cut(sg.seq+1, w.lastIdx+1)
 		}
 		if at, found := findCommit(data, off); found {
@@ -282,13 +359,20 @@ func (w *WAL) recover(st *State) error {
 		}
 		w.f = f
 		w.off = int64(committedOff)
+		w.dataStart = 40 // the header record
 	}
-	st.Entries = ents
-	if len(ents) > 0 {
-		w.lastIdx = ents[len(ents)-1].GetIndex()
-	}
-	w.lastSnap = st.Snapshot
+	w.finishRecovery(st, l)
 	return nil
+}
+
+func (w *WAL) finishRecovery(st *State, l *logState) {
+	st.Entries = l.ents
+	if !l.empty {
+		st.FirstIndex, st.LastIndex = l.first, l.last
+	}
+	w.lastIdx = st.LastIndex
+	w.lastSnap = st.Snapshot
+	w.hs = st.HardState
 }
 
 // neverWritten reports whether the file holds no valid header and no
@@ -327,27 +411,47 @@ type pendingRec struct {
 	payload []byte
 }
 
-func applyRec(p pendingRec, st *State, ents *[]*raftpb.Entry) error {
+func (w *WAL) applyRec(p pendingRec, st *State, l *logState) error {
 	switch p.typ {
 	case typeEntry:
-		e := &raftpb.Entry{}
-		if err := proto.Unmarshal(p.payload, e); err != nil {
-			return fmt.Errorf("entry: %w", err)
-		}
-		idx := e.GetIndex()
-		es := *ents
-		if n := len(es); n > 0 {
-			first := es[0].GetIndex()
-			switch {
-			case idx <= first:
-				es = es[:0]
-			case idx <= es[n-1].GetIndex():
-				es = es[:idx-first]
-			case idx != es[n-1].GetIndex()+1:
-				return fmt.Errorf("entry %d after %d: gap", idx, es[n-1].GetIndex())
+		idx, ok := peekIndex(p.payload)
+		var e *raftpb.Entry
+		if !ok || idx > l.skip {
+			e = &raftpb.Entry{}
+			if err := proto.Unmarshal(p.payload, e); err != nil {
+				return fmt.Errorf("entry: %w", err)
+			}
+			if ok && e.GetIndex() != idx {
+				return fmt.Errorf("entry: index %d read as %d", e.GetIndex(), idx)
+			}
+			idx = e.GetIndex()
+			if idx <= l.skip {
+				e = nil
 			}
 		}
-		*ents = append(es, e)
+		// raft's overwrite rule: an entry at i replaces those at i and later.
+		if !l.empty {
+			switch {
+			case idx <= l.first:
+				l.empty = true
+			case idx <= l.last:
+				l.last = idx - 1
+				if n := len(l.ents); n > 0 && l.ents[0].GetIndex() <= l.last {
+					l.ents = l.ents[:l.last-l.ents[0].GetIndex()+1]
+				} else {
+					l.ents = l.ents[:0]
+				}
+			case idx != l.last+1:
+				return fmt.Errorf("entry %d after %d: gap", idx, l.last)
+			}
+		}
+		if l.empty {
+			l.empty, l.first, l.ents = false, idx, l.ents[:0]
+		}
+		l.last = idx
+		if e != nil {
+			l.ents = append(l.ents, e)
+		}
 	case typeHardState:
 		hs := &raftpb.HardState{}
 		if err := proto.Unmarshal(p.payload, hs); err != nil {
@@ -367,13 +471,40 @@ func applyRec(p pendingRec, st *State, ents *[]*raftpb.Entry) error {
 		// A snapshot installed from the leader (this replica was far
 		// behind) may lie past the end of the log: it supersedes every
 		// entry before it, and the log continues after its index.
-		if es := *ents; len(es) > 0 && es[len(es)-1].GetIndex() < m.Index {
-			*ents = es[:0]
+		if !l.empty && l.last < m.Index {
+			l.empty, l.ents = true, l.ents[:0]
 		}
 	default:
 		return fmt.Errorf("unknown record type %d", p.typ)
 	}
 	return nil
+}
+
+// peekIndex reads a raftpb.Entry's index (field 3, a varint) without
+// decoding the entry; ok is false if the payload is not laid out as
+// proto.Marshal lays it out (fields in number order), and the caller decodes
+// it in full.
+func peekIndex(b []byte) (uint64, bool) {
+	for len(b) > 0 {
+		key, n := binary.Uvarint(b)
+		if n <= 0 {
+			return 0, false
+		}
+		b = b[n:]
+		field, wire := key>>3, key&7
+		if wire != 0 || field > 3 {
+			return 0, false
+		}
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return 0, false
+		}
+		if field == 3 {
+			return v, true
+		}
+		b = b[n:]
+	}
+	return 0, false
 }
 
 func isEmptyHardState(hs *raftpb.HardState) bool {
@@ -424,7 +555,28 @@ func (w *WAL) cut(seq, firstIndex uint64) error {
 		f.Close()
 		return w.fail(fmt.Errorf("wal: preallocate %s: %w", path, err))
 	}
+	// The header and, as the segment's first batch, the newest HardState
+	// and snapshot mark: recovery can start at this segment without
+	// reading the ones before it.
 	hdr := appendRecord(nil, typeHeader, append([]byte(magic), u64(seq, firstIndex)...))
+	carried := false
+	if w.hs != nil {
+		p, err := proto.Marshal(w.hs)
+		if err != nil {
+			f.Close()
+			return w.fail(fmt.Errorf("wal: encode hard state: %w", err))
+		}
+		hdr = appendRecord(hdr, typeHardState, p)
+		carried = true
+	}
+	if w.lastSnap.Index > 0 {
+		hdr = appendRecord(hdr, typeSnapshot, u64(w.lastSnap.Index, w.lastSnap.Term))
+		carried = true
+	}
+	if carried {
+		w.batch++
+		hdr = appendRecord(hdr, typeCommit, u64(w.batch))
+	}
 	if _, err := f.WriteAt(hdr, 0); err != nil {
 		f.Close()
 		return w.fail(fmt.Errorf("wal: write %s: %w", path, err))
@@ -439,7 +591,14 @@ func (w *WAL) cut(seq, firstIndex uint64) error {
 	}
 	w.f = f
 	w.off = int64(len(hdr))
+	w.dataStart = w.off
 	w.segs = append(w.segs, segment{name, seq, firstIndex})
+	if w.hs != nil {
+		w.hsSeq = seq
+	}
+	if w.lastSnap.Index > 0 {
+		w.snapSeq = seq
+	}
 	return nil
 }
 
@@ -498,6 +657,7 @@ func (w *WAL) Save(hs *raftpb.HardState, ents []*raftpb.Entry, mustSync bool) er
 	}
 	if hs != nil {
 		w.hsSeq = w.segs[len(w.segs)-1].seq
+		w.hs = hs
 	}
 	if mustSync {
 		if err := w.sync(w.f); err != nil {
@@ -520,14 +680,17 @@ func firstIndex(ents []*raftpb.Entry) uint64 {
 // writeBatch closes b with a commit record and writes it, cutting a new
 // segment first if it does not fit.
 func (w *WAL) writeBatch(b []byte, first uint64) error {
-	w.batch++
-	b = appendRecord(b, typeCommit, u64(w.batch))
-	endRec := appendRecord(nil, typeEnd, u64(0))
-	if w.off+int64(len(b))+int64(len(endRec)) > w.opts.SegmentSize && w.off > 64 {
+	// The commit and end records are 24 bytes each (9-byte frame, 8-byte
+	// payload, padding). A new segment is cut before this batch takes its
+	// number: cut may write a batch of its own.
+	const commitLen, endLen = 24, 24
+	if w.off+int64(len(b))+commitLen+endLen > w.opts.SegmentSize && w.off > w.dataStart {
 		if err := w.rollover(first); err != nil {
 			return err
 		}
 	}
+	w.batch++
+	b = appendRecord(b, typeCommit, u64(w.batch))
 	if _, err := w.f.WriteAt(b, w.off); err != nil {
 		return w.fail(fmt.Errorf("wal: write: %w", err))
 	}

@@ -1,6 +1,7 @@
 package znode
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -273,10 +274,24 @@ func (t *Tree) ResetSized(n int) {
 	t.nodes = m
 }
 
-// Load adds a node read from a snapshot. Its ACL must come from InternACL,
-// its parent must be loaded already, and children sizes its child table
-// (the number of children it will get).
-func (t *Tree) Load(path string, n *Node, children int) {
+// Loader adds the nodes of a snapshot to a tree that was just reset, in
+// snapshot order: every node after its parent, siblings mostly one after
+// another. It remembers the last parent, so a node costs one insertion into
+// the path table. It must not be used while a Capture is open.
+type Loader struct {
+	t          *Tree
+	parentPath string
+	parent     *Node
+}
+
+// NewLoader returns a Loader for t.
+func (t *Tree) NewLoader() *Loader { return &Loader{t: t} }
+
+// Add adds a node read from a snapshot. Its ACL must come from InternACL
+// and children sizes its child table (the number of children it will
+// get). It fails if the parent was not added before or the path was.
+func (l *Loader) Add(path string, n *Node, children int) error {
+	t := l.t
 	n.children = nil
 	if children > 0 {
 		n.children = make(map[string]struct{}, children)
@@ -285,12 +300,42 @@ func (t *Tree) Load(path string, n *Node, children int) {
 	if path == "/" {
 		t.dataSize += int64(len(n.Data)) - int64(len(t.nodes["/"].Data))
 		t.nodes["/"] = n
-		return
+		l.parentPath, l.parent = "", nil
+		return nil
 	}
-	if old := t.nodes[path]; old != nil {
-		t.dataSize -= pathLen(path) + int64(len(old.Data))
+	parentPath, name := Split(path)
+	if l.parent == nil || parentPath != l.parentPath {
+		p := t.nodes[parentPath]
+		if p == nil {
+			return fmt.Errorf("node %q comes before its parent", path)
+		}
+		l.parentPath, l.parent = parentPath, p
 	}
-	t.Restore(path, n)
+	p := l.parent
+	if p.children == nil {
+		p.children = map[string]struct{}{}
+	}
+	before := len(p.children)
+	p.children[name] = struct{}{}
+	if len(p.children) == before {
+		return fmt.Errorf("node %q appears twice", path)
+	}
+	t.nodes[path] = n
+	t.dataSize += pathLen(path) + int64(len(n.Data))
+	switch {
+	case n.EphemeralOwner == ContainerOwner:
+		t.containers[path] = struct{}{}
+	case IsTTLOwner(n.EphemeralOwner):
+		t.ttls[path] = struct{}{}
+	case n.EphemeralOwner != 0:
+		m := t.ephemerals[n.EphemeralOwner]
+		if m == nil {
+			m = map[string]struct{}{}
+			t.ephemerals[n.EphemeralOwner] = m
+		}
+		m[path] = struct{}{}
+	}
+	return nil
 }
 
 // Reset empties the tree down to "/" (before loading a snapshot).
