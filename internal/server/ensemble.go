@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
@@ -40,6 +41,41 @@ type ensemble struct {
 
 	mu      sync.Mutex
 	forward map[uint64]forwarded // reqID -> where it went
+
+	// Two-way contact with the leader (bug R6). Each direction of a peer
+	// link is its own connection, so hearing the leader does not mean
+	// that what this member sends reaches it. A member's session touches
+	// carry a token, the time they were sent (nanoseconds since epoch, a
+	// monotonic clock); the leader echoes it back (KindTouchAck). acked is
+	// the newest echoed token from the member believed to lead, or -1;
+	// while this member leads it is kept at the present, so a leader that
+	// steps down serves through the election as a follower does.
+	epoch time.Time
+	acked atomic.Int64
+}
+
+// since returns t as a touch token: nanoseconds since e.epoch.
+func (e *ensemble) since(t time.Time) int64 { return int64(t.Sub(e.epoch)) }
+
+// noteAcked records that a round trip to the leader that started at token
+// completed (only ever moves forward; a token from the future is bogus).
+func (e *ensemble) noteAcked(token int64) {
+	if token < 0 || token > e.since(time.Now()) {
+		return
+	}
+	for {
+		old := e.acked.Load()
+		if token <= old || e.acked.CompareAndSwap(old, token) {
+			return
+		}
+	}
+}
+
+// reachedLeader reports whether a round trip to the leader that started
+// within limit completed.
+func (e *ensemble) reachedLeader(limit time.Duration) bool {
+	v := e.acked.Load()
+	return v >= 0 && e.since(time.Now())-v <= int64(limit)
 }
 
 type forwarded struct {
@@ -110,7 +146,8 @@ func (s *Server) startEnsemble() error {
 	}
 	var me *config.Server
 	peers := make([]transport.Peer, 0, len(s.cfg.Servers))
-	e := &ensemble{forward: map[uint64]forwarded{}}
+	e := &ensemble{forward: map[uint64]forwarded{}, epoch: time.Now()}
+	e.acked.Store(-1)
 	for i := range s.cfg.Servers {
 		m := &s.cfg.Servers[i]
 		addr := net.JoinHostPort(m.Host, strconv.Itoa(m.PeerPort))
@@ -167,7 +204,12 @@ func (s *Server) Mode() string {
 
 // Serving reports whether the server may serve clients: standalone always;
 // in an ensemble only while it knows a leader that it heard from within
-// syncLimit ticks (ZooKeeper followers stop serving without a leader).
+// syncLimit ticks (ZooKeeper followers stop serving without a leader) and,
+// unless it leads, that acknowledged a touch it sent within those ticks: a
+// member that hears the leader but cannot reach it (a one-way partition)
+// would keep clients whose touches and writes never arrive, and the leader
+// would expire their sessions. ZooKeeper's peer links carry both
+// directions, so there one direction failing breaks the link for both.
 func (s *Server) Serving() bool {
 	if !s.ready.Load() || s.failed.Load() {
 		return false
@@ -181,9 +223,18 @@ func (s *Server) Serving() bool {
 	// Heard from a leader within syncLimit ticks: keep serving, even
 	// through the short leaderless gap of an election (writes in flight
 	// fail and close their connections; reads stay bounded by the limit).
-	limit := time.Duration(max(s.cfg.SyncLimit, 2)*max(s.cfg.TickTime, 1)) * time.Millisecond
+	limit := s.syncLimit()
 	last := s.node.LeaderContact()
-	return !last.IsZero() && time.Since(last) <= limit
+	if last.IsZero() || time.Since(last) > limit {
+		return false
+	}
+	return s.node.IsLeader() || s.ens.reachedLeader(limit)
+}
+
+// syncLimit is syncLimit x tickTime: how long a member serves without
+// two-way contact with a leader.
+func (s *Server) syncLimit() time.Duration {
+	return time.Duration(max(s.cfg.SyncLimit, 2)*max(s.cfg.TickTime, 1)) * time.Millisecond
 }
 
 // sendRaft is raftnode's Send callback (raft loop goroutine: never blocks).
@@ -260,12 +311,28 @@ func (s *Server) Receive(from uint64, kind byte, payload []byte) {
 			s.rejectForward(binary.BigEndian.Uint64(payload), fmt.Errorf("the leader could not propose it"))
 		}
 	case transport.KindTouch:
-		for i := 0; i+8 <= len(payload); i += 8 {
+		if len(payload) < 8 {
+			return
+		}
+		now := time.Now()
+		for i := 8; i+8 <= len(payload); i += 8 {
 			id := int64(binary.BigEndian.Uint64(payload[i:]))
 			if e := s.sessions.Get(id); e != nil {
-				e.Touch(time.Now())
+				e.Touch(now)
 			}
 		}
+		// Only the leader's acknowledgement proves that the sender's
+		// touches keep its sessions alive. Send never blocks.
+		if s.node != nil && s.node.IsLeader() {
+			s.ens.tr.Send(from, transport.KindTouchAck, payload[:8])
+		}
+	case transport.KindTouchAck:
+		// From the member this one believes leads, or it proves nothing.
+		if len(payload) == 8 && s.node != nil && from != 0 && from == s.node.Leader() {
+			s.ens.noteAcked(int64(binary.BigEndian.Uint64(payload)))
+		}
+	default:
+		// A kind this version does not know (a newer member's): ignored.
 	}
 }
 
@@ -358,7 +425,7 @@ func (s *Server) forwardWrite(e *txn.Entry, fail func(error)) error {
 	s.ens.mu.Unlock()
 	// Wait for room rather than fail: a congested link to the leader slows
 	// this client down (its reader blocks here) instead of dropping it.
-	ctx, cancel := context.WithTimeout(s.ctx, time.Duration(max(s.cfg.SyncLimit, 2)*max(s.cfg.TickTime, 1))*time.Millisecond)
+	ctx, cancel := context.WithTimeout(s.ctx, s.syncLimit())
 	defer cancel()
 	if err := s.ens.tr.SendWait(ctx, leader, transport.KindForward, e.Marshal()); err != nil {
 		s.ens.mu.Lock()
@@ -416,9 +483,11 @@ func (s *Server) rejectForward(reqID uint64, err error) {
 }
 
 // ensembleLoop does the periodic work of a member: fail forwarded writes
-// whose fate became unknown, send session touches to the leader, stop
-// serving clients without a leader, and extend every session when this
-// server becomes the leader.
+// whose fate became unknown, send session touches to the leader (every
+// tick/2, and at once to a new leader, even without sessions: their
+// acknowledgements show that this member reaches the leader), stop serving
+// clients without two-way contact with a leader, and extend every session
+// when this server becomes the leader.
 func (s *Server) ensembleLoop() {
 	defer s.wg.Done()
 	tick := time.Duration(max(s.cfg.TickTime, 1)) * time.Millisecond
@@ -426,6 +495,7 @@ func (s *Server) ensembleLoop() {
 	defer t.Stop()
 	touchEvery := tick / 2
 	lastTouch := time.Now()
+	var touched uint64 // the leader the last touch went to
 	wasLeader := false
 	wasServing := false
 	for {
@@ -462,13 +532,15 @@ func (s *Server) ensembleLoop() {
 				s.log.Info("became leader", "term", s.node.Term())
 			}
 			wasLeader = isLeader
-			if !isLeader && leader != 0 && now.Sub(lastTouch) >= touchEvery {
-				lastTouch = now
+			if isLeader {
+				s.ens.noteAcked(s.ens.since(time.Now()))
+			} else if leader != 0 && leader != uint64(s.id) && (leader != touched || now.Sub(lastTouch) >= touchEvery) {
+				lastTouch, touched = now, leader
 				s.sendTouches(leader)
 			}
 			serving := s.Serving()
 			if wasServing && !serving {
-				s.log.Warn("lost contact with the leader; closing client connections until it is back")
+				s.log.Warn("lost contact with the leader; closing client connections until it is back", "why", s.contactLost())
 				s.closeClients()
 			}
 			wasServing = serving
@@ -476,17 +548,40 @@ func (s *Server) ensembleLoop() {
 	}
 }
 
-// sendTouches tells the leader which sessions have a live connection here.
+// contactLost says, for the log, why the member stopped serving: how long
+// ago it last heard from a leader, and how long ago it sent the newest touch
+// a leader acknowledged (a member that hears the leader but gets no
+// acknowledgement cannot reach it).
+func (s *Server) contactLost() string {
+	if !s.ready.Load() || s.failed.Load() {
+		return "the server is not ready"
+	}
+	age := func(d time.Duration) string { return d.Round(time.Millisecond).String() + " ago" }
+	heard := "never"
+	if last := s.node.LeaderContact(); !last.IsZero() {
+		heard = age(time.Since(last))
+	}
+	acked := "never"
+	if v := s.ens.acked.Load(); v >= 0 {
+		acked = age(time.Duration(s.ens.since(time.Now()) - v))
+	}
+	return fmt.Sprintf("no two-way contact with a leader within syncLimit x tickTime (%v): last heard from a leader %s; newest touch a leader acknowledged sent %s",
+		s.syncLimit(), heard, acked)
+}
+
+// sendTouches tells the leader which sessions have a live connection here,
+// after a token (the time now) that the leader echoes back. It is sent even
+// without sessions: the echo is this member's proof that it reaches the
+// leader.
 func (s *Server) sendTouches(leader uint64) {
 	s.mu.Lock()
-	b := make([]byte, 0, 8*len(s.bySession))
+	b := make([]byte, 8, 8+8*len(s.bySession))
 	for id := range s.bySession {
 		b = binary.BigEndian.AppendUint64(b, uint64(id))
 	}
 	s.mu.Unlock()
-	if len(b) > 0 {
-		s.ens.tr.Send(leader, transport.KindTouch, b)
-	}
+	binary.BigEndian.PutUint64(b, uint64(s.ens.since(time.Now())))
+	s.ens.tr.Send(leader, transport.KindTouch, b)
 }
 
 // closeClients closes every client connection (the server stopped serving).

@@ -1,7 +1,11 @@
 package server_test
 
 import (
+	"errors"
 	"fmt"
+	"net"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +15,7 @@ import (
 	"github.com/warren-zk/warren/internal/proto"
 	"github.com/warren-zk/warren/internal/server"
 	"github.com/warren-zk/warren/internal/testutil/warrentest"
+	"github.com/warren-zk/warren/internal/transport"
 )
 
 func TestEnsembleReplicatesAndFailsOver(t *testing.T) {
@@ -187,4 +192,293 @@ func TestLeaderChangeKeepsReadersConnected(t *testing.T) {
 	if code := r.call(proto.OpSetData, &proto.SetDataRequest{Path: "/k", Data: []byte("w"), Version: -1}, &proto.SetDataResponse{}); code != 0 {
 		t.Fatalf("write through the follower to the new leader: %v", code)
 	}
+}
+
+// TestOneWayPartitionedMemberStopsServing is bug R6: a member whose outgoing
+// peer connections are silenced still hears the leader, but nothing it sends
+// (session touches, forwarded writes) reaches it, so the leader would expire
+// the sessions of the clients it keeps serving. It must stop serving within
+// syncLimit x tickTime, as a ZooKeeper follower whose (two-way) link to the
+// leader failed does, so that its clients move to a member that reaches the
+// leader; the members whose links work both ways keep serving throughout.
+// The follower is silenced first, then the observer.
+func TestOneWayPartitionedMemberStopsServing(t *testing.T) {
+	const tickTime, syncLimit = 400, 5
+	limit := time.Duration(tickTime*syncLimit) * time.Millisecond
+	var (
+		mu    sync.Mutex
+		links = map[[2]int64]*peerProxy{} // {from, to} -> the proxy from dials to reach to
+	)
+	e := warrentest.StartEnsemble(t, 3, 1, &warrentest.Options{Config: func(c *config.Config) {
+		c.TickTime, c.SyncLimit = tickTime, syncLimit
+		// Every member reaches every other through a proxy of its own:
+		// its server.N lines for the others name the proxies.
+		servers := append([]config.Server(nil), c.Servers...)
+		for i := range servers {
+			if servers[i].ID == c.MyID {
+				continue
+			}
+			p := newPeerProxy(t, net.JoinHostPort(servers[i].Host, strconv.Itoa(servers[i].PeerPort)))
+			mu.Lock()
+			links[[2]int64{c.MyID, servers[i].ID}] = p
+			mu.Unlock()
+			servers[i].Host, servers[i].PeerPort = "127.0.0.1", p.port()
+		}
+		c.Servers = servers
+	}})
+	silence := func(m *warrentest.Member, drop bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		for k, p := range links {
+			if k[0] == m.ID {
+				p.setDrop(drop)
+			}
+		}
+	}
+	leader := e.Leader()
+	follower := (leader + 1) % 3
+	for _, cut := range []int{follower, 3} {
+		c := e.Members[cut]
+		var rest []*warrentest.Member
+		for i, m := range e.Members {
+			if i != cut {
+				rest = append(rest, m)
+			}
+		}
+		victim := dial(t, c.Addr)
+		victim.connect(30000, 0, nil, true)
+		var others []*raw
+		for _, m := range rest {
+			r := dial(t, m.Addr)
+			r.connect(30000, 0, nil, true)
+			others = append(others, r)
+		}
+		allServe := func() {
+			t.Helper()
+			for _, m := range rest {
+				if !m.Server.Serving() {
+					t.Fatalf("member %d (%s), whose links work both ways, stopped serving while member %d's outgoing links were silenced",
+						m.ID, m.Server.Mode(), c.ID)
+				}
+			}
+		}
+
+		silence(c, true)
+		start := time.Now()
+		// Its last acknowledged touch was sent before the silence began, so
+		// it stops within the limit (plus a touch interval and the time the
+		// test takes to look); the deadline leaves room for a slow machine.
+		for c.Server.Serving() {
+			if time.Since(start) > 3*limit {
+				t.Fatalf("member %d (%s) still serves %v after its outgoing peer connections were silenced (limit %v)",
+					c.ID, c.Server.Mode(), time.Since(start).Round(time.Millisecond), limit)
+			}
+			allServe()
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Logf("member %d (%s) stopped serving %v after its outgoing peer connections were silenced (limit %v)",
+			c.ID, c.Server.Mode(), time.Since(start).Round(time.Millisecond), limit)
+		victim.expectClosed()
+		// It stays out while the fault lasts (it still hears the leader);
+		// the others keep serving and answering their clients.
+		for until := time.Now().Add(limit); time.Now().Before(until); {
+			if c.Server.Serving() {
+				t.Fatalf("member %d serves again although it still cannot reach the leader", c.ID)
+			}
+			allServe()
+			for _, r := range others {
+				r.ping()
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if code := others[0].call(proto.OpCreate, &proto.CreateRequest{Path: fmt.Sprintf("/during-%d", c.ID), Acl: open}, nil); code != 0 {
+			t.Fatalf("write through member %d during the fault: %v", rest[0].ID, code)
+		}
+
+		silence(c, false)
+		e.WaitServing(30 * time.Second)
+		r := dial(t, c.Addr)
+		r.connect(30000, 0, nil, true)
+		if code := r.call(proto.OpCreate, &proto.CreateRequest{Path: fmt.Sprintf("/after-%d", c.ID), Acl: open}, nil); code != 0 {
+			t.Fatalf("write through member %d after the fault healed: %v", c.ID, code)
+		}
+	}
+}
+
+// TestUnknownPeerMessagesAreIgnored: a frame of a kind a member does not
+// know, or a touch or acknowledgement that is malformed, is dropped; the
+// member goes on as before.
+func TestUnknownPeerMessagesAreIgnored(t *testing.T) {
+	e := warrentest.StartEnsemble(t, 3, 0, &warrentest.Options{Config: func(c *config.Config) { c.TickTime = 400 }})
+	for _, m := range e.Members {
+		from := uint64(m.ID%3 + 1)
+		for _, f := range []struct {
+			kind    byte
+			payload []byte
+		}{
+			{0, nil}, {200, []byte("future")}, {255, make([]byte, 3)},
+			{transport.KindTouch, nil}, {transport.KindTouch, []byte{1, 2, 3}},
+			{transport.KindTouchAck, nil}, {transport.KindTouchAck, []byte{1}},
+			{transport.KindTouchAck, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}},
+			{transport.KindTouchAck, make([]byte, 17)},
+			{transport.KindForwardReject, []byte{9}}, {transport.KindReadIndexReq, []byte{1}},
+		} {
+			m.Server.Receive(from, f.kind, f.payload)
+		}
+	}
+	e.WaitServing(10 * time.Second)
+	r := dial(t, e.Members[(e.Leader()+1)%3].Addr)
+	r.connect(30000, 0, nil, true)
+	if code := r.call(proto.OpCreate, &proto.CreateRequest{Path: "/still", Acl: open}, nil); code != 0 {
+		t.Fatalf("create after odd peer frames: %v", code)
+	}
+}
+
+// peerProxy forwards one directed peer link (a member dialing another's
+// peer port) and can silence it: connections stay open and every byte on
+// them is discarded, as behind a firewall that drops packets. Healing closes
+// the connections that lost bytes (a TCP stream never skips bytes), so the
+// dialer reconnects.
+type peerProxy struct {
+	target string
+	ln     net.Listener
+
+	mu     sync.Mutex
+	drop   bool
+	conns  map[*proxied]bool // -> lost bytes
+	closed bool
+	wg     sync.WaitGroup
+}
+
+type proxied struct {
+	down, up net.Conn
+	once     sync.Once
+}
+
+func (c *proxied) close() {
+	c.once.Do(func() {
+		c.down.Close()
+		if c.up != nil {
+			c.up.Close()
+		}
+	})
+}
+
+func newPeerProxy(t *testing.T, target string) *peerProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &peerProxy{target: target, ln: ln, conns: map[*proxied]bool{}}
+	p.wg.Add(1)
+	go p.accept()
+	t.Cleanup(p.close)
+	return p
+}
+
+func (p *peerProxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
+
+func (p *peerProxy) accept() {
+	defer p.wg.Done()
+	for {
+		nc, err := p.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		c := &proxied{down: nc}
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			nc.Close()
+			return
+		}
+		drop := p.drop
+		p.conns[c] = drop
+		p.mu.Unlock()
+		if !drop {
+			up, err := net.DialTimeout("tcp", p.target, 2*time.Second)
+			if err != nil {
+				p.forget(c)
+				nc.Close()
+				continue
+			}
+			c.up = up
+		}
+		p.wg.Add(2)
+		go p.pipe(c, c.down, c.up)
+		go p.pipe(c, c.up, c.down)
+	}
+}
+
+// pipe copies src to dst while the link passes and discards while it drops;
+// a nil end (a connection accepted while dropping) only discards.
+func (p *peerProxy) pipe(c *proxied, src, dst net.Conn) {
+	defer p.wg.Done()
+	if src == nil {
+		return
+	}
+	defer p.forget(c)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			drop := p.drop || dst == nil
+			if drop {
+				p.conns[c] = true
+			}
+			p.mu.Unlock()
+			if !drop {
+				if _, werr := dst.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *peerProxy) forget(c *proxied) {
+	c.close()
+	p.mu.Lock()
+	delete(p.conns, c)
+	p.mu.Unlock()
+}
+
+func (p *peerProxy) setDrop(drop bool) {
+	p.mu.Lock()
+	p.drop = drop
+	var lossy []*proxied
+	if !drop {
+		for c, lost := range p.conns {
+			if lost {
+				lossy = append(lossy, c)
+			}
+		}
+	}
+	p.mu.Unlock()
+	for _, c := range lossy {
+		c.close()
+	}
+}
+
+func (p *peerProxy) close() {
+	p.mu.Lock()
+	p.closed = true
+	var all []*proxied
+	for c := range p.conns {
+		all = append(all, c)
+	}
+	p.mu.Unlock()
+	p.ln.Close()
+	for _, c := range all {
+		c.close()
+	}
+	p.wg.Wait()
 }

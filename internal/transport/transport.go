@@ -20,8 +20,9 @@ const (
 	KindRaft          byte = 1 // a raftpb.Message
 	KindForward       byte = 2 // follower -> leader: a client write (txn entry bytes)
 	KindForwardReject byte = 3 // leader -> follower: uint64 reqID the leader could not propose
-	KindTouch         byte = 4 // follower -> leader: session ids seen alive
+	KindTouch         byte = 4 // follower -> leader: an 8-byte token, then the session ids seen alive
 	KindReadIndexReq  byte = 5 // reserved
+	KindTouchAck      byte = 6 // leader -> follower: the token of a KindTouch it received
 )
 
 const (

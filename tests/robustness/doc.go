@@ -110,13 +110,17 @@
 // it does not hide anything else; the ZooKeeper control accepts ZooKeeper's own behaviour the
 // same way. Focused reproductions (repro_test.go) are skipped naming the bug unless
 // -robustness.repro is given: TestReproR5 (a member that lost its last acknowledged batch
-// crash-loops: beyond a crash with a working fsync) and TestReproR6 (a member that hears the
-// leader but cannot reach it keeps serving). R7 (a member that caught up by installing the
-// leader's snapshot kept its clients, whose watches silently missed the changes the snapshot
-// covered) is fixed: the member now drops its clients, which re-arm their watches with
-// setWatches; it has no focused reproduction, the long run's watch checker covers it. Fixed
-// bugs keep their tests: TestReproR3 (a leader
-// resumed after SIGSTOP expired sessions) runs always; TestReproR2 (a new leader expired
-// sessions before extending them; probabilistic, ~40 s) with -robustness.repro;
-// TestRegressionR4 (a member that caught up by snapshot could not restart) in the long version.
+// crash-loops: beyond a crash with a working fsync). R7 (a member that caught up by
+// installing the leader's snapshot kept its clients, whose watches silently missed the
+// changes the snapshot covered) is fixed: the member now drops its clients, which re-arm
+// their watches with setWatches; it has no focused reproduction, the long run's watch checker
+// covers it. Fixed bugs keep their tests: TestReproR3 (a leader resumed after SIGSTOP expired
+// sessions) and TestReproR6 (a member that heard the leader but could not reach it, its
+// outgoing peer connections silenced, kept serving, and the leader expired the sessions it
+// held; now the leader acknowledges every member's session touches and a member without an
+// acknowledgement within syncLimit x tickTime stops serving, so its clients move; ~20 s) run
+// always; TestReproR2 (a new leader expired sessions before extending them; probabilistic,
+// ~40 s) with -robustness.repro; TestRegressionR4 (a member that caught up by snapshot could
+// not restart) in the long version. The leader-one-way nemesis exercises R6 in every run that
+// draws it: an expiry it explains ("one-way-partition") is a failure.
 package robustness

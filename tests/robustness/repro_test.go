@@ -303,28 +303,39 @@ func TestReproR5(t *testing.T) {
 	}
 }
 
-// TestReproR6 silences the leader's outgoing peer connections (the others' still reach it),
-// with some sessions attached to the leader alone. The others elect a new leader; the old one
-// hears the new leader's heartbeats, so it keeps serving its clients, but neither their
-// session touches nor their writes reach the new leader, which expires the sessions after
-// their timeout although their clients never lost their server. (ZooKeeper's peer
-// connections carry both directions, so one direction failing breaks the link for both.)
+// TestReproR6 is bug R6, fixed: it silences the leader's outgoing peer connections (the
+// others' still reach it), with some sessions attached to the leader alone. The others elect
+// a new leader; the old one hears the new leader's heartbeats, and used to keep serving its
+// clients, but neither their session touches nor their writes reached the new leader, which
+// expired the sessions after their timeout although their clients never lost their server.
+// (ZooKeeper's peer connections carry both directions, so one direction failing breaks the
+// link for both.) Now the leader acknowledges every member's touches and a member without an
+// acknowledgement within syncLimit x tickTime stops serving, so the clients (which know every
+// server, the silenced one first) move to another member and keep their sessions. It runs
+// in the short suite (~20 s).
 func TestReproR6(t *testing.T) {
-	if !*flagRepro {
-		t.Skip("known Warren bug R6 (a member that hears the leader but cannot reach it keeps serving; the leader expires its sessions); run with -robustness.repro")
-	}
 	c, _, o := reproCluster(t, 3)
 	l := leader(c)
+	if l < 0 {
+		t.Fatal("no leader")
+	}
 	timeout := time.Duration(20*o.tickTime) * time.Millisecond
+	addrs := []string{c.clientAddr(l)}
+	for _, j := range others(c, l) {
+		addrs = append(addrs, c.clientAddr(j))
+	}
 	var conns []*zk.Conn
 	for i := 0; i < 10; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		conn, err := zk.Connect(ctx, c.clientAddr(l), zk.WithSessionTimeout(timeout))
+		conn, err := zk.Connect(ctx, strings.Join(addrs, ","), zk.WithSessionTimeout(timeout), zk.WithoutShuffle(), zk.WithMaxBackoff(200*time.Millisecond))
 		cancel()
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer conn.Close()
+		if got := conn.Server(); got != c.clientAddr(l) {
+			t.Fatalf("session %d attached to %s, not to the leader (%s)", i, got, c.clientAddr(l))
+		}
 		conns = append(conns, conn)
 	}
 	var ps []*proxy
@@ -335,14 +346,30 @@ func TestReproR6(t *testing.T) {
 		p.setMode(linkDrop)
 	}
 	time.Sleep(3 * timeout)
+	// By now the silenced member has stopped serving and its clients moved on.
+	var stayed []string
+	for i, conn := range conns {
+		if conn.Server() == c.clientAddr(l) {
+			stayed = append(stayed, fmt.Sprintf("session %d (0x%x)", i, conn.SessionID()))
+		}
+	}
 	for _, p := range ps {
 		p.setMode(linkPass)
+	}
+	if !strings.Contains(c.logTail(l, 2000), "lost contact with the leader") {
+		t.Errorf("member %d, whose outgoing peer connections were silenced for %v, never stopped serving", l+1, 3*timeout)
+	}
+	if len(stayed) > 0 {
+		t.Errorf("sessions still attached to member %d at the end of the fault: %v", l+1, stayed)
+	}
+	if err := waitHealthy(c, 30*time.Second); err != nil {
+		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second)
 	events := c.serverEvents()
 	for _, conn := range conns {
 		for _, e := range events {
-			if !e.lead && e.sid == conn.SessionID() {
+			if !e.lead && !e.snap && e.sid == conn.SessionID() {
 				t.Errorf("session 0x%x (attached to member %d) was expired by member %d at %s", e.sid, l+1, e.member+1, e.at.Format("15:04:05.000"))
 			}
 		}
@@ -350,6 +377,13 @@ func TestReproR6(t *testing.T) {
 	if exp := expiredConns(conns); len(exp) > 0 {
 		t.Fatalf("%d of %d sessions attached to member %d (whose outgoing peer connections were silenced for %v) expired: %v",
 			len(exp), len(conns), l+1, 3*timeout, exp)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i, conn := range conns {
+		if _, err := conn.Create(ctx, fmt.Sprintf("/r6-%d", i), nil, zk.WorldACL(zk.PermAll), zk.ModeEphemeral); err != nil {
+			t.Fatalf("session %d after the fault: %v", i, err)
+		}
 	}
 }
 

@@ -107,7 +107,8 @@ func (c *zkCluster) serverEvents() []serverEvent {
 //   - "one-way-partition": while a member could hear the others but not reach them (its
 //     outgoing connections silenced), another member (the leader) expired it, during that
 //     fault or within a session timeout (plus a little) after it: the silenced member kept
-//     serving the session's client, but its session touches never reached the leader.
+//     serving the session's client, but its session touches never reached the leader (bug
+//     R6, fixed: no longer a known issue, so such an expiry fails a Warren run).
 //
 // It returns "" when no expiry of the session matches. maxTimeout bounds the sessions'
 // timeouts.
