@@ -1,21 +1,29 @@
 // Package raftnode is the only importer of go.etcd.io/raft/v3. It owns one
 // RawNode and drives it from a single event loop: ticks, proposals (drained
 // in batches so many client writes share one Ready cycle and one fsync),
-// messages from peers, ReadIndex requests, and Ready handling in raft's
-// required order: persist HardState and entries (one fdatasync when raft
-// says it must), install a snapshot from the leader, send messages, hand
-// committed entries to the applier, Advance.
+// messages from peers, ReadIndex requests, and Ready handling in this order:
+// install a snapshot from the leader (after the applier has finished
+// everything committed before it); hand the committed entries that are
+// already in the durable log to the applier; a leader sends its messages;
+// persist HardState and entries (one fdatasync when raft says it must);
+// every other member sends its messages now (votes and acknowledgements
+// promise durable state); hand the remaining committed entries (those this
+// Ready persisted: a follower can learn an entry is committed as it receives
+// it) to the applier; Advance.
 //
 // The applier is a second goroutine that calls the Apply callback with
 // committed entries in log order, so applying batch N (and answering its
-// clients) overlaps persisting batch N+1. Conf changes are applied to raft
-// on the loop itself; the membership travels with each batch so
-// ConfState() inside Apply matches the applied index. Before a snapshot
-// from the leader replaces the state, the loop waits for the applier to
-// finish everything committed before it.
+// clients) overlaps persisting batch N+1: in a one-member group an entry
+// costs one fsync before its reply, not two. An entry is applied only once
+// it is in this member's durable log. A leader sending its appends before
+// its own fsync lets followers persist in parallel with it (raft thesis
+// §10.2.1); raft counts the leader in a quorum only after its write is
+// durable. Conf changes are applied to raft on the loop itself; the
+// membership travels with each batch so ConfState() inside Apply matches
+// the applied index.
 //
 // raft.MemoryStorage holds the log in memory; Config.Storage (the WAL) is
-// its durable copy, written before anything is sent or applied.
+// its durable copy.
 //
 // A standalone Warren server is a one-member raft group: the same code path
 // as an ensemble.

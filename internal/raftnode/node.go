@@ -540,6 +540,39 @@ func (n *Node) handleReady() error {
 			n.cs = proto.Clone(rd.Snapshot.GetMetadata().GetConfState()).(*raftpb.ConfState)
 			n.appliedCS = n.cs // the applier is drained: safe to set here
 		}
+		// Committed entries already in the durable log (those before this
+		// Ready's new entries) go to the applier before the new entries are
+		// persisted: applying batch N and answering its clients overlaps
+		// the fsync of batch N+1. Committed entries that this Ready is
+		// persisting (a follower learns they are committed as it receives
+		// them) are applied only after the fsync.
+		committed := rd.CommittedEntries
+		if len(rd.Entries) > 0 {
+			first := rd.Entries[0].GetIndex()
+			k := 0
+			for k < len(committed) && committed[k].GetIndex() < first {
+				k++
+			}
+			if err := n.dispatch(committed[:k]); err != nil {
+				return err
+			}
+			committed = committed[k:]
+		} else {
+			if err := n.dispatch(committed); err != nil {
+				return err
+			}
+			committed = nil
+		}
+		// A leader sends its appends before its own fsync: followers
+		// persist in parallel with it (raft thesis §10.2.1; the leader
+		// counts itself in a quorum only once its own write is durable).
+		// Every other member sends after persisting, since its messages
+		// (votes, acknowledgements) promise durable state.
+		sentEarly := false
+		if len(rd.Messages) > 0 && n.cfg.Send != nil && raft.StateType(n.state.Load()) == raft.StateLeader {
+			n.cfg.Send(rd.Messages)
+			sentEarly = true
+		}
 		if n.cfg.Storage != nil {
 			var hs *raftpb.HardState
 			if !raft.IsEmptyHardState(rd.HardState) {
@@ -559,7 +592,7 @@ func (n *Node) handleReady() error {
 				return err
 			}
 		}
-		if len(rd.Messages) > 0 && n.cfg.Send != nil {
+		if len(rd.Messages) > 0 && n.cfg.Send != nil && !sentEarly {
 			n.cfg.Send(rd.Messages)
 		}
 		for _, rs := range rd.ReadStates {
@@ -571,27 +604,37 @@ func (n *Node) handleReady() error {
 				}
 			}
 		}
-		if len(rd.CommittedEntries) > 0 {
-			for _, e := range rd.CommittedEntries {
-				switch e.GetType() {
-				case raftpb.EntryConfChange:
-					cc := &raftpb.ConfChange{}
-					if err := proto.Unmarshal(e.GetData(), cc); err != nil {
-						return err
-					}
-					n.cs = n.rn.ApplyConfChange(cc)
-				case raftpb.EntryConfChangeV2:
-					cc := &raftpb.ConfChangeV2{}
-					if err := proto.Unmarshal(e.GetData(), cc); err != nil {
-						return err
-					}
-					n.cs = n.rn.ApplyConfChange(cc)
-				}
-			}
-			n.applyc <- applyItem{ents: append([]*raftpb.Entry(nil), rd.CommittedEntries...), cs: n.cs}
+		if err := n.dispatch(committed); err != nil {
+			return err
 		}
 		n.rn.Advance(rd)
 	}
+	return nil
+}
+
+// dispatch applies the conf changes among committed entries to raft and
+// hands the entries to the applier.
+func (n *Node) dispatch(committed []*raftpb.Entry) error {
+	if len(committed) == 0 {
+		return nil
+	}
+	for _, e := range committed {
+		switch e.GetType() {
+		case raftpb.EntryConfChange:
+			cc := &raftpb.ConfChange{}
+			if err := proto.Unmarshal(e.GetData(), cc); err != nil {
+				return err
+			}
+			n.cs = n.rn.ApplyConfChange(cc)
+		case raftpb.EntryConfChangeV2:
+			cc := &raftpb.ConfChangeV2{}
+			if err := proto.Unmarshal(e.GetData(), cc); err != nil {
+				return err
+			}
+			n.cs = n.rn.ApplyConfChange(cc)
+		}
+	}
+	n.applyc <- applyItem{ents: append([]*raftpb.Entry(nil), committed...), cs: n.cs}
 	return nil
 }
 

@@ -75,10 +75,16 @@ type conn struct {
 	stats connStats
 }
 
+// connReadBuffer is each connection's read buffer: requests are small, and
+// a larger frame is read past it (readN) rather than through it. Session
+// churn allocates one per connection, and a thousand idle sessions hold a
+// thousand.
+const connReadBuffer = 8 << 10
+
 func newConn(s *Server, nc net.Conn, ip string) *conn {
 	c := &conn{
 		s: s, nc: nc, ip: ip, id: s.connSeq.Add(1),
-		br:   bufio.NewReaderSize(nc, 64<<10),
+		br:   bufio.NewReaderSize(nc, connReadBuffer),
 		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
 		lim:  newConnLimits(),
