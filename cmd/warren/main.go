@@ -128,6 +128,9 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 			f.Close()
 		}()
 	}
+	// Bound the heap's growth between collections for a large tree
+	// (internal/server/gctune.go); GOGC in the environment overrides.
+	server.TuneGC()
 	srv := server.New(cfg, server.Options{Logger: log})
 	if err := srv.Start(ctx); err != nil {
 		log.Error("cannot start server", "err", err)
