@@ -304,13 +304,27 @@ func (n *Node) ConfState() *raftpb.ConfState {
 // Compact records a snapshot at index in the in-memory log and drops
 // entries up to index-keep. Safe to call from any goroutine.
 func (n *Node) Compact(index, keep uint64, cs *raftpb.ConfState) error {
-	if _, err := n.storage.CreateSnapshot(index, cs, nil); err != nil && err != raft.ErrSnapOutOfDate {
-		return err
+	// (CompactLog may have dropped the log past index already; the
+	// snapshot record needs the entry at index.)
+	if first, err := n.storage.FirstIndex(); err == nil && index+1 >= first {
+		if _, err := n.storage.CreateSnapshot(index, cs, nil); err != nil && err != raft.ErrSnapOutOfDate {
+			return err
+		}
 	}
 	if index > keep {
 		if err := n.storage.Compact(index - keep); err != nil && err != raft.ErrCompacted {
 			return err
 		}
+	}
+	return nil
+}
+
+// CompactLog drops the in-memory log up to index, an applied index. Only a
+// one-member group may call it: no follower will ever need those entries,
+// and the WAL holds their durable copy.
+func (n *Node) CompactLog(index uint64) error {
+	if err := n.storage.Compact(index); err != nil && err != raft.ErrCompacted {
+		return err
 	}
 	return nil
 }

@@ -153,3 +153,68 @@ func TestStopBeforeRun(t *testing.T) {
 		t.Fatal("Stop blocked on a node that never ran")
 	}
 }
+
+// waitApplied waits until a has applied index idx.
+func waitApplied(t *testing.T, a *applied, idx uint64) []string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		data, at := a.snapshot()
+		if at >= idx {
+			return data
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("applied up to %d, want %d", at, idx)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A one-member group drops its applied in-memory log (CompactLog); a
+// snapshot's compaction at an index already dropped must neither fail nor
+// panic, and proposing, applying and ReadIndex go on.
+func TestCompactLogThenSnapshotCompaction(t *testing.T) {
+	log, a := &memLog{}, &applied{}
+	n := start(t, log, nil, a)
+	defer n.Stop()
+	ctx := context.Background()
+	propose := func(from, to int) uint64 {
+		for i := from; i < to; i++ {
+			if err := n.Propose(ctx, []byte(fmt.Sprint(i)), func(err error) { t.Errorf("dropped: %v", err) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		idx, err := n.ReadIndex(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return idx
+	}
+	idx := propose(0, 50)
+	waitApplied(t, a, idx)
+	if err := n.CompactLog(idx); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.CompactLog(idx - 5); err != nil { // already dropped: not an error
+		t.Fatal(err)
+	}
+	if err := n.Compact(idx-10, 5, n.ConfState()); err != nil {
+		t.Fatalf("snapshot compaction below the dropped log: %v", err)
+	}
+	if first, _ := n.storage.FirstIndex(); first != idx+1 {
+		t.Fatalf("first index %d after CompactLog(%d)", first, idx)
+	}
+	idx2 := propose(50, 100)
+	data := waitApplied(t, a, idx2)
+	if len(data) != 100 {
+		t.Fatalf("applied %d entries, want 100", len(data))
+	}
+	for i, d := range data {
+		if d != fmt.Sprint(i) {
+			t.Fatalf("entry %d applied as %q", i, d)
+		}
+	}
+	if err := n.Compact(idx2, 5, n.ConfState()); err != nil {
+		t.Fatalf("snapshot compaction above the dropped log: %v", err)
+	}
+}

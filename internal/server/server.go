@@ -112,6 +112,7 @@ type Server struct {
 	snapshotting  bool   // guarded by the tree lock
 	lastSnapIndex uint64 // guarded by the tree lock
 	snapThreshold uint64 // guarded by the tree lock
+	logCompacted  uint64 // the applier's last CompactLog index
 	lastSnapZxid  atomic.Int64
 	lastSnapTime  atomic.Int64
 	connSeq       atomic.Uint64
@@ -504,9 +505,23 @@ func (s *Server) apply(ents []*raftpb.Entry) {
 		}
 	}
 	s.maybeSnapshot()
+	applied := s.fsm.AppliedIndex()
 	s.fsm.Unlock()
-	s.notifyApplied(s.fsm.AppliedIndex())
+	s.notifyApplied(applied)
+	// A standalone server's in-memory raft log serves no follower: keep
+	// only what is not applied yet (up to snapCount entries would stay
+	// until the next snapshot otherwise).
+	if s.ens == nil && applied >= s.logCompacted+logCompactEvery {
+		if err := s.node.CompactLog(applied); err != nil {
+			s.log.Warn("compacting the in-memory log failed", "err", err)
+		}
+		s.logCompacted = applied
+	}
 }
+
+// logCompactEvery is how many applied entries a standalone server lets
+// accumulate in its in-memory raft log before dropping them.
+const logCompactEvery = 1024
 
 // waitApplied blocks until the applied index reaches idx.
 func (s *Server) waitApplied(ctx context.Context, idx uint64) error {
