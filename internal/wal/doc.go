@@ -49,8 +49,11 @@
 // Open reads the segments in order. With Options.SkipThrough (the index of
 // the snapshot the caller loaded) it starts at the newest segment S such that
 // every segment before S matters only for entries at or below that index,
-// and S is a "WRNWAL02" segment; the segments before S are neither read nor
-// checked. (A segment is cut with the index of the first entry of the batch
+// and S is a "WRNWAL02" segment (if S is the newest segment, its first batch
+// must also be complete: a crash while cutting it can leave the header
+// without the carried state, and then S is the segment before it, which was
+// complete before the newest was cut); the segments before S are neither
+// read nor checked. (A segment is cut with the index of the first entry of the batch
 // that opens it, so the entries of segment i that survive lie below the
 // firstIndex of segment i+1: any at or above it were overwritten by that
 // batch.) Entries at or below SkipThrough are checked but not decoded (their

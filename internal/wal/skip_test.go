@@ -161,3 +161,35 @@ func TestPeekIndex(t *testing.T) {
 		}
 	}
 }
+
+// A crash while the newest segment was being created can leave its header
+// durable but not the batch carrying the log's state after it: recovery must
+// then start at the segment before, or the HardState would be lost.
+func TestSkipThroughTornCarriedState(t *testing.T) {
+	m := newMemFS()
+	mod, opts := skipLog(t, m, true, 0, false)
+	// Cut one more segment holding only its header and carried state (as a
+	// rollover does before writing the batch that caused it).
+	w, _ := mustOpen(t, opts)
+	next := mod.lastIndex() + 1
+	if err := w.rollover(next); err != nil {
+		t.Fatal(err)
+	}
+	names := w.Segments()
+	w.Close()
+	last := segPath(names[len(names)-1])
+	data := m.file(last)
+	rs := scan(data)
+	if len(rs) < 3 || rs[1].typ != typeHardState {
+		t.Fatalf("new segment does not start with carried state: %v", rs)
+	}
+	clear(data[rs[0].size:]) // the carried batch never reached the disk
+	m.setFile(last, data)
+	opts.SkipThrough = next - 1 // every entry is covered: skipping would start at the last segment
+	w2, st := mustOpen(t, opts)
+	defer w2.Close()
+	checkState(t, st, above(mod, next-1))
+	if st.SegmentsRead < 2 {
+		t.Fatalf("read %d segments: the torn newest one cannot be the start", st.SegmentsRead)
+	}
+}

@@ -194,24 +194,63 @@ func (w *WAL) firstToRead(skip uint64) (int, error) {
 	if i == 0 {
 		return 0, nil
 	}
-	path := filepath.Join(w.dir, w.segs[i].name)
-	f, err := w.fs.OpenFile(path, os.O_RDONLY, 0)
+	head, err := w.readHead(w.segs[i].name)
 	if err != nil {
-		return 0, fmt.Errorf("wal: open %s: %w", path, err)
+		return 0, err
 	}
-	defer f.Close()
-	hdr := make([]byte, 64)
-	n, err := f.ReadAt(hdr, 0)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return 0, fmt.Errorf("wal: read %s: %w", path, err)
+	if i == len(w.segs)-1 && !startsCommitted(head) {
+		// The newest segment: a crash while it was being created can
+		// leave its header without the batch carrying the state after
+		// it. The one before it was complete before this one was cut.
+		i--
+		if i == 0 {
+			return 0, nil
+		}
+		if head, err = w.readHead(w.segs[i].name); err != nil {
+			return 0, err
+		}
 	}
-	typ, payload, _, ok := parseRecord(hdr[:n])
+	typ, payload, _, ok := parseRecord(head)
 	if !ok || typ != typeHeader || len(payload) != 24 || string(payload[:8]) != magic {
 		// An older segment without carried state, or a damaged header
 		// (reported when it is read): read everything.
 		return 0, nil
 	}
 	return i, nil
+}
+
+// readHead returns the first bytes of a segment (its header and carried
+// state fit in them).
+func (w *WAL) readHead(name string) ([]byte, error) {
+	path := filepath.Join(w.dir, name)
+	f, err := w.fs.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("wal: open %s: %w", path, err)
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, err := f.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("wal: read %s: %w", path, err)
+	}
+	return head[:n], nil
+}
+
+// startsCommitted reports whether a segment's header is followed by a
+// complete batch (its first commit record comes before any invalid record).
+func startsCommitted(head []byte) bool {
+	off := 0
+	for off < len(head) {
+		typ, _, size, ok := parseRecord(head[off:])
+		if !ok {
+			return false
+		}
+		if typ == typeCommit {
+			return true
+		}
+		off += size
+	}
+	return false
 }
 
 // recover replays the segments into st and leaves the last one open for
