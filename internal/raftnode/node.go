@@ -469,6 +469,16 @@ func (n *Node) ReportSnapshot(id uint64, ok bool) {
 	n.do(func(rn *raft.RawNode) { rn.ReportSnapshot(id, st) })
 }
 
+// CampaignIfLeaderless starts an election (a pre-vote first, as configured)
+// unless this member knows a leader or is a learner.
+func (n *Node) CampaignIfLeaderless() {
+	n.do(func(rn *raft.RawNode) {
+		if st := rn.BasicStatus(); st.Lead == raft.None && st.RaftState != raft.StateLeader && !n.cfg.Learner {
+			_ = rn.Campaign()
+		}
+	})
+}
+
 // TransferLeadership asks raft to hand leadership to id.
 func (n *Node) TransferLeadership(id uint64) {
 	n.do(func(rn *raft.RawNode) { rn.TransferLeader(id) })

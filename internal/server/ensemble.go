@@ -188,6 +188,11 @@ func (s *Server) electionTicks() int {
 	return min(max(ms/int(raftTick/time.Millisecond), 10), 100)
 }
 
+// electionTimeout is raft's (minimum) election timeout.
+func (s *Server) electionTimeout() time.Duration {
+	return time.Duration(s.electionTicks()) * raftTick
+}
+
 // Mode returns the role srvr and mntr report.
 func (s *Server) Mode() string {
 	if s.ens == nil {
@@ -236,6 +241,65 @@ func (s *Server) Serving() bool {
 func (s *Server) syncLimit() time.Duration {
 	return time.Duration(max(s.cfg.SyncLimit, 2)*max(s.cfg.TickTime, 1)) * time.Millisecond
 }
+
+// startupElection shortens the first election after a start. raft waits a
+// randomized election timeout (electionTicks to twice that, seconds with
+// ZooKeeper's defaults) before a member without a leader campaigns; when a
+// whole ensemble restarts, every member would wait that long. Instead, once
+// this member's peer links reach a quorum of voters (those members are
+// running), it campaigns if it still knows no leader, after a delay set by
+// its rank among the voters (so that members do not split the vote by
+// campaigning at once). The campaign starts with a pre-vote, which members
+// that hear a leader reject, so a member restarting into a running
+// ensemble does not disturb it. Members that miss this chance fall back to
+// raft's timers.
+func (s *Server) startupElection() {
+	defer s.wg.Done()
+	if s.ens.learner {
+		return
+	}
+	rank := 0
+	for _, v := range s.ens.voters {
+		if v < uint64(s.id) {
+			rank++
+		}
+	}
+	quorum := len(s.ens.voters)/2 + 1
+	deadline := time.Now().Add(s.electionTimeout())
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	var reached time.Time
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-t.C:
+			if s.node.Leader() != 0 || now.After(deadline) {
+				return
+			}
+			if reached.IsZero() {
+				up := 1
+				for _, v := range s.ens.voters {
+					if v != uint64(s.id) && s.ens.tr.Connected(v) {
+						up++
+					}
+				}
+				if up >= quorum {
+					reached = now
+				}
+				continue
+			}
+			if now.Sub(reached) >= time.Duration(rank)*startupElectionStagger {
+				s.node.CampaignIfLeaderless()
+				return
+			}
+		}
+	}
+}
+
+// startupElectionStagger separates the startup campaigns of voters by rank:
+// long enough for a pre-vote, a vote and their fsyncs to complete.
+const startupElectionStagger = 300 * time.Millisecond
 
 // sendRaft is raftnode's Send callback (raft loop goroutine: never blocks).
 func (s *Server) sendRaft(msgs []*raftpb.Message) {

@@ -482,3 +482,39 @@ func (p *peerProxy) close() {
 	}
 	p.wg.Wait()
 }
+
+// A whole ensemble that starts elects its first leader as soon as a quorum
+// of members is up, not after raft's randomized election timeout (5 s and
+// more with tickTime=2000 and syncLimit=5); a member restarting into a
+// running ensemble does not disturb its leader (its pre-vote is refused).
+func TestStartupElection(t *testing.T) {
+	start := time.Now()
+	e := warrentest.StartEnsemble(t, 3, 0, nil)
+	minTimeout := 5 * time.Second // syncLimit x tickTime / 2: raft's election timeout here
+	if took := time.Since(start); took >= minTimeout {
+		t.Fatalf("the ensemble took %v to elect a leader and serve; raft's own timer would take at least %v", took, minTimeout)
+	}
+	leader := e.Leader()
+	r := dial(t, e.Members[leader].Addr)
+	r.connect(30000, 0, nil, true)
+	epoch := func(path string) int64 {
+		var cr proto.Create2Response
+		if code := r.call(proto.OpCreate2, &proto.CreateRequest{Path: path, Acl: open}, &cr); code != 0 {
+			t.Fatalf("create %s: %v", path, code)
+		}
+		return cr.Stat.Czxid >> 32
+	}
+	before := epoch("/before")
+	f := (leader + 1) % 3
+	e.Stop(f)
+	e.Start(f)
+	e.WaitServing(20 * time.Second)
+	// Give a disruptive campaign (were there one) time to happen.
+	time.Sleep(time.Second)
+	if e.Leader() != leader {
+		t.Fatalf("leader changed from member %d to %d when member %d restarted", leader+1, e.Leader()+1, f+1)
+	}
+	if after := epoch("/after"); after != before {
+		t.Fatalf("epoch went from %d to %d when member %d restarted: an election took place", before, after, f+1)
+	}
+}

@@ -235,6 +235,8 @@ func (s *Server) Start(ctx context.Context) error {
 			s.Stop()
 			return fmt.Errorf("server: peer port: %w", err)
 		}
+		s.wg.Add(1)
+		go s.startupElection()
 	}
 	s.wg.Add(1)
 	go func() {
