@@ -23,6 +23,11 @@ type Member struct {
 	Server *server.Server // nil while stopped
 	cfg    *config.Config
 	peer   string
+	// ln and pl are the client and peer listeners reserved when the
+	// ensemble was laid out, used by the first Start (a port closed and
+	// listened on again can be taken in between by another test's
+	// outgoing connection).
+	ln, pl net.Listener
 }
 
 // Ensemble is an in-process ensemble on loopback ports.
@@ -43,15 +48,17 @@ func StartEnsemble(t testing.TB, voters, observers int, opts *Options) *Ensemble
 	var servers []config.Server
 	n := voters + observers
 	for i := 1; i <= n; i++ {
-		pp := freePort(t)
-		cp := freePort(t)
+		pl := listenFree(t)
+		cl := listenFree(t)
+		pp := pl.Addr().(*net.TCPAddr).Port
+		cp := cl.Addr().(*net.TCPAddr).Port
 		role := config.Participant
 		if i > voters {
 			role = config.Observer
 		}
 		servers = append(servers, config.Server{ID: int64(i), Host: "127.0.0.1", PeerPort: pp, ElectionPort: pp + 1, Role: role})
 		e.Members = append(e.Members, &Member{ID: int64(i), Addr: "127.0.0.1:" + strconv.Itoa(cp), Dir: t.TempDir(),
-			peer: "127.0.0.1:" + strconv.Itoa(pp)})
+			peer: "127.0.0.1:" + strconv.Itoa(pp), ln: cl, pl: pl})
 	}
 	for i, m := range e.Members {
 		cfg := config.Default()
@@ -85,13 +92,14 @@ func StartEnsemble(t testing.TB, voters, observers int, opts *Options) *Ensemble
 	return e
 }
 
-func freePort(t testing.TB) int {
+// listenFree listens on a loopback port picked by the kernel.
+func listenFree(t testing.TB) net.Listener {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("warrentest: %v", err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Cleanup(func() { ln.Close() }) // (once a server owns it, closing again is harmless)
+	return ln
 }
 
 // Start starts member i (again).
@@ -106,26 +114,28 @@ func (e *Ensemble) Start(i int) {
 		w = testWriter{e.t}
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})).With("server", m.ID)
-	var (
-		ln, pl net.Listener
-		err    error
-	)
-	for try := 0; try < 50; try++ {
-		if ln, err = net.Listen("tcp", m.Addr); err == nil {
-			break
+	ln, pl := m.ln, m.pl
+	m.ln, m.pl = nil, nil
+	var err error
+	// A restart listens on the same ports again: the old listeners were
+	// closed with the server, but another test's connection may hold the
+	// port for a while.
+	for try := 0; ln == nil && try < 250; try++ {
+		if ln, err = net.Listen("tcp", m.Addr); err != nil {
+			ln = nil
+			time.Sleep(20 * time.Millisecond)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	if err != nil {
+	if ln == nil {
 		e.t.Fatalf("warrentest: listen %s: %v", m.Addr, err)
 	}
-	for try := 0; try < 50; try++ {
-		if pl, err = net.Listen("tcp", m.peer); err == nil {
-			break
+	for try := 0; pl == nil && try < 250; try++ {
+		if pl, err = net.Listen("tcp", m.peer); err != nil {
+			pl = nil
+			time.Sleep(20 * time.Millisecond)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	if err != nil {
+	if pl == nil {
 		ln.Close()
 		e.t.Fatalf("warrentest: listen %s: %v", m.peer, err)
 	}
