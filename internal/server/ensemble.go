@@ -586,6 +586,7 @@ func (s *Server) ensembleLoop() {
 			isLeader := s.node.IsLeader()
 			if isLeader && !wasLeader {
 				// A new leader gives every session a full timeout first.
+				term := s.node.Term()
 				s.fsm.RLock()
 				for _, id := range s.fsm.SessionIDs() {
 					if x := s.fsm.Session(id); x != nil {
@@ -593,6 +594,7 @@ func (s *Server) ensembleLoop() {
 					}
 				}
 				s.fsm.RUnlock()
+				s.extendedTerm.Store(term)
 				s.log.Info("became leader", "term", s.node.Term())
 			}
 			wasLeader = isLeader

@@ -518,3 +518,47 @@ func TestStartupElection(t *testing.T) {
 		t.Fatalf("epoch went from %d to %d when member %d restarted: an election took place", before, after, f+1)
 	}
 }
+
+// A new leader gives every session one full timeout before expiring it, not
+// two: an abandoned session's ephemerals go about a timeout after the
+// election (with two extensions they stayed twice as long after every
+// leader change, and a run of leader changes kept them for many timeouts).
+func TestNewLeaderExpiresAfterOneTimeout(t *testing.T) {
+	e := warrentest.StartEnsemble(t, 3, 0, &warrentest.Options{Config: func(c *config.Config) { c.TickTime = 400 }})
+	leader := e.Leader()
+	f := (leader + 1) % 3
+	const timeout = 4000 // ms; tickTime 400 allows 800..8000
+	r := dial(t, e.Members[f].Addr)
+	if resp := r.connect(timeout, 0, nil, true); resp.TimeOut != timeout {
+		t.Fatalf("negotiated timeout %d, want %d", resp.TimeOut, timeout)
+	}
+	if code := r.call(proto.OpCreate, &proto.CreateRequest{Path: "/gone", Acl: open, Flags: proto.ModeEphemeral}, nil); code != 0 {
+		t.Fatalf("create ephemeral: %v", code)
+	}
+	r.c.Close() // abandoned: no closeSession
+	e.Stop(leader)
+	deadline := time.Now().Add(30 * time.Second)
+	for e.Leader() < 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no new leader")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	elected := time.Now()
+	q := dial(t, e.Members[f].Addr)
+	q.connect(30000, 0, nil, true)
+	for {
+		q.call(proto.OpSync, &proto.SyncRequest{Path: "/"}, nil)
+		if code := q.call(proto.OpExists, &proto.ExistsRequest{Path: "/gone"}, &proto.ExistsResponse{}); code == proto.ErrNoNode {
+			break
+		}
+		if time.Since(elected) > 30*time.Second {
+			t.Fatal("the abandoned session's ephemeral never went")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// One timeout (4 s) plus a tick and the commit; two timeouts would be 8 s.
+	if took := time.Since(elected); took > 6*time.Second {
+		t.Fatalf("the ephemeral went %v after the new leader was elected; one session timeout is %v", took.Round(time.Millisecond), timeout*time.Millisecond)
+	}
+}

@@ -103,11 +103,14 @@ type Server struct {
 	sec       security   // authentication, TLS and limits (authprov.go)
 	adm       adminState // AdminServer, metrics, storage metrics (admin.go)
 
-	wal           *wal.WAL
-	ens           *ensemble
-	ready         atomic.Bool // the log is replayed up to a fresh read index
-	failed        atomic.Bool // a fatal storage error happened
-	expiryTerm    uint64      // the term expiry last ran in (session tracker goroutine only)
+	wal        *wal.WAL
+	ens        *ensemble
+	ready      atomic.Bool // the log is replayed up to a fresh read index
+	failed     atomic.Bool // a fatal storage error happened
+	expiryTerm uint64      // the term expiry last ran in (session tracker goroutine only)
+	// extendedTerm is the term in which ensembleLoop, on becoming leader,
+	// gave every session a full timeout.
+	extendedTerm  atomic.Uint64
 	fatalc        chan error
 	snapshotting  bool   // guarded by the tree lock
 	lastSnapIndex uint64 // guarded by the tree lock
@@ -596,11 +599,17 @@ func (s *Server) expireSessions(ids []int64) {
 	if s.ens != nil {
 		// A new leader extends every session by its timeout before expiring
 		// any: its deadlines for sessions held by other members are stale
-		// (their touches went to the old leader).
+		// (their touches went to the old leader). ensembleLoop does that
+		// when it sees this member lead; if expiry runs first in a new
+		// term, it is done here instead — once: extending twice would keep
+		// abandoned sessions (and their ephemerals) for two timeouts after
+		// every leader change.
 		if term := s.node.Term(); term != s.expiryTerm {
 			s.expiryTerm = term
-			s.sessions.TouchAll(time.Now())
-			return
+			if s.extendedTerm.Load() != term {
+				s.sessions.TouchAll(time.Now())
+				return
+			}
 		}
 	}
 	for _, id := range ids {
