@@ -222,7 +222,7 @@ func TestCheckReplicas(t *testing.T) {
 		same[p] = n
 	}
 	v := &violations{}
-	checkReplicas([]string{"a", "b"}, []tree{base, same}, v)
+	checkReplicas([]string{"a", "b"}, []tree{base, same}, nil, v)
 	expectClean(t, v)
 	for _, c := range []struct {
 		name, want string
@@ -242,7 +242,7 @@ func TestCheckReplicas(t *testing.T) {
 			}
 			c.edit(other)
 			v := &violations{}
-			checkReplicas([]string{"a", "b"}, []tree{base, other}, v)
+			checkReplicas([]string{"a", "b"}, []tree{base, other}, nil, v)
 			expectViolation(t, v, ckReplicas, c.want)
 		})
 	}
@@ -464,4 +464,46 @@ func TestCheckWatches(t *testing.T) {
 	v = &violations{}
 	watchTruth(tree{"/rb/w/a": node("", zk.Stat{Version: 2})}, watchDir, v)
 	expectViolation(t, v, ckWatch, "set 2 times")
+}
+
+// The ZooKeeper control accepts only its stale-epoch divergence: the same paths, and every
+// differing node created in a different epoch on the two members. Anything else still fails.
+func TestZKStaleEpochTxns(t *testing.T) {
+	const e1, e2 = int64(1) << 32, int64(2) << 32
+	base := tree{
+		"/":            node("", zk.Stat{NumChildren: 1}),
+		"/rb/s/q-0001": node("s0-1", zk.Stat{Czxid: e1 | 5, Mzxid: e1 | 5}),
+	}
+	clone := func(edit func(t tree)) tree {
+		out := tree{}
+		for p, n := range base {
+			out[p] = n
+		}
+		edit(out)
+		return out
+	}
+	for _, c := range []struct {
+		name  string
+		other tree
+		known bool
+	}{
+		{"other epoch", clone(func(t tree) { t["/rb/s/q-0001"] = node("s1-9", zk.Stat{Czxid: e2 | 3, Mzxid: e2 | 3}) }), true},
+		{"same epoch", clone(func(t tree) { t["/rb/s/q-0001"] = node("s1-9", zk.Stat{Czxid: e1 | 7, Mzxid: e1 | 7}) }), false},
+		{"data only", clone(func(t tree) { n := t["/rb/s/q-0001"]; n.data = "x"; t["/rb/s/q-0001"] = n }), false},
+		{"missing node", clone(func(t tree) { delete(t, "/rb/s/q-0001") }), false},
+		{"extra node", clone(func(t tree) { t["/x"] = node("", zk.Stat{Czxid: e2}) }), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := &violations{}
+			checkReplicas([]string{"a", "b"}, []tree{base, c.other}, zkStaleEpochTxns, v)
+			if c.known {
+				expectClean(t, v)
+				if len(v.known["zookeeper-stale-epoch-txns"]) != 1 {
+					t.Fatalf("known = %v", v.known)
+				}
+				return
+			}
+			expectViolation(t, v, ckReplicas, "differ")
+		})
+	}
 }

@@ -350,10 +350,14 @@ func newBase(t *testing.T, kind string, voters, observers, ports int, seed int64
 		}
 		b.members = append(b.members, m)
 	}
-	ps, err := freePorts(3 * n)
+	ps, release, err := freePorts(3 * n)
 	if err != nil {
 		return nil, err
 	}
+	// The members' ports stay reserved while the proxies pick theirs, so
+	// that no proxy gets one of them (a proxy port equal to a member's
+	// election port made that member refuse its zoo.cfg).
+	defer release()
 	for i, m := range b.members {
 		m.clientPort, m.peerPort, m.electionPort = ps[3*i], ps[3*i+1], ps[3*i+2]
 	}
@@ -399,25 +403,25 @@ func (b *base) serverLines(i int, tags func(m *member) string) []string {
 	return out
 }
 
-// freePorts asks the kernel for n distinct unused loopback ports (held open together so that
-// they differ).
-func freePorts(n int) ([]int, error) {
+// freePorts asks the kernel for n distinct unused loopback ports, held open (so that they
+// differ, and nothing else listening on :0 gets them) until release is called.
+func freePorts(n int) (ports []int, release func(), err error) {
 	var lns []net.Listener
-	defer func() {
+	release = func() {
 		for _, l := range lns {
 			l.Close()
 		}
-	}()
-	var out []int
+	}
 	for i := 0; i < n; i++ {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return nil, err
+			release()
+			return nil, func() {}, err
 		}
 		lns = append(lns, l)
-		out = append(out, l.Addr().(*net.TCPAddr).Port)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	return out, nil
+	return ports, release, nil
 }
 
 // fourLetter sends a four-letter word and returns the whole answer.
