@@ -70,6 +70,7 @@ func (s *Snapshot) LastZxid() int64 { return s.lastZxid }
 
 // WriteTo streams the snapshot body to w.
 func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
+	s.tree.SortByPath() // parents first, as Restore needs; outside the tree lock
 	bw := bufio.NewWriterSize(w, 256<<10)
 	cw := &countWriter{w: bw}
 	var hdr []byte

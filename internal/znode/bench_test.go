@@ -102,3 +102,23 @@ func BenchmarkMemoryPerZnode(b *testing.B) {
 		b.ReportMetric(perNode, "bytes/znode")
 	}
 }
+
+// BenchmarkCapture is what a snapshot holds the tree lock for (Capture),
+// and that plus what its writer then does without the lock (SortByPath),
+// for a 100k-node tree.
+func BenchmarkCapture(b *testing.B) {
+	tr, _ := benchTree(b)
+	b.Run("locked", func(b *testing.B) {
+		for b.Loop() {
+			c := tr.Capture()
+			c.Release()
+		}
+	})
+	b.Run("locked+sort", func(b *testing.B) {
+		for b.Loop() {
+			c := tr.Capture()
+			c.SortByPath()
+			c.Release()
+		}
+	})
+}

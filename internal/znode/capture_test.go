@@ -27,6 +27,14 @@ func TestCaptureIsStable(t *testing.T) {
 	create(tr, "/p/a", []byte("a"), 0, 2)
 	create(tr, "/p/b", []byte("b"), 7, 3)
 	c := tr.Capture()
+	// Captured in map order; each path is paired with its own node.
+	for i, p := range c.Paths {
+		if c.Nodes[i] != tr.Get(p) {
+			t.Fatalf("capture pairs %s with another node", p)
+		}
+	}
+	c.SortByPath()
+	c.SortByPath() // idempotent
 	want := dumpCapture(c)
 	for i := 1; i < len(c.Paths); i++ {
 		if c.Paths[i-1] >= c.Paths[i] {
@@ -74,6 +82,7 @@ func TestResetInsertRoundTrip(t *testing.T) {
 	want := dump(tr)
 
 	c := tr.Capture()
+	c.SortByPath() // Insert needs parents first
 	loaded := New()
 	loaded.Create(CreateArgs{Path: "/junk", ACL: proto.OpenACLUnsafe, EphemeralOwner: 9}) // Reset must drop it
 	loaded.Reset()

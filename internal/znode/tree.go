@@ -209,27 +209,46 @@ func (t *Tree) mutable(path string) *Node {
 // must not be changed; the tree copies a node before changing it while
 // the capture is open.
 type Capture struct {
-	Paths []string
-	Nodes []*Node
-	t     *Tree
-	gen   uint64
+	Paths  []string
+	Nodes  []*Node
+	t      *Tree
+	gen    uint64
+	sorted bool
 }
 
-// Capture records every node (sorted by path, so parents come before their
-// children) and switches the tree to copy-on-write until Release. The caller
-// holds the write lock; the capture may then be read without any lock.
+// Capture records every node and switches the tree to copy-on-write until
+// Release. The caller holds the write lock; the capture may then be read
+// without any lock. The nodes are in no particular order: SortByPath (which
+// the caller runs outside the lock: sorting a million paths takes most of a
+// second) puts parents before their children.
 func (t *Tree) Capture() *Capture {
 	t.gen++
 	t.cow = true
 	c := &Capture{Paths: make([]string, 0, len(t.nodes)), Nodes: make([]*Node, 0, len(t.nodes)), t: t, gen: t.gen}
-	for p := range t.nodes {
+	for p, n := range t.nodes {
 		c.Paths = append(c.Paths, p)
-	}
-	sort.Strings(c.Paths)
-	for _, p := range c.Paths {
-		c.Nodes = append(c.Nodes, t.nodes[p])
+		c.Nodes = append(c.Nodes, n)
 	}
 	return c
+}
+
+// SortByPath sorts the capture by path, so that every node comes after its
+// parent (a parent's path is a prefix of its children's). It needs no lock.
+func (c *Capture) SortByPath() {
+	if c.sorted {
+		return
+	}
+	sort.Sort(byPath{c})
+	c.sorted = true
+}
+
+type byPath struct{ c *Capture }
+
+func (b byPath) Len() int           { return len(b.c.Paths) }
+func (b byPath) Less(i, j int) bool { return b.c.Paths[i] < b.c.Paths[j] }
+func (b byPath) Swap(i, j int) {
+	b.c.Paths[i], b.c.Paths[j] = b.c.Paths[j], b.c.Paths[i]
+	b.c.Nodes[i], b.c.Nodes[j] = b.c.Nodes[j], b.c.Nodes[i]
 }
 
 // Release ends copy-on-write for this capture. The caller holds the write lock.
