@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -570,23 +571,15 @@ func (n *Node) handleReady() error {
 		// the fsync of batch N+1. Committed entries that this Ready is
 		// persisting (a follower learns they are committed as it receives
 		// them) are applied only after the fsync.
-		committed := rd.CommittedEntries
+		committed, k := rd.CommittedEntries, len(rd.CommittedEntries)
 		if len(rd.Entries) > 0 {
 			first := rd.Entries[0].GetIndex()
-			k := 0
-			for k < len(committed) && committed[k].GetIndex() < first {
-				k++
-			}
-			if err := n.dispatch(committed[:k]); err != nil {
-				return err
-			}
-			committed = committed[k:]
-		} else {
-			if err := n.dispatch(committed); err != nil {
-				return err
-			}
-			committed = nil
+			k = sort.Search(len(committed), func(i int) bool { return committed[i].GetIndex() >= first })
 		}
+		if err := n.dispatch(committed[:k]); err != nil {
+			return err
+		}
+		committed = committed[k:]
 		// A leader sends its appends before its own fsync: followers
 		// persist in parallel with it (raft thesis §10.2.1; the leader
 		// counts itself in a quorum only once its own write is durable).

@@ -463,11 +463,7 @@ func (s *Server) installSnapshot(rs *raftpb.Snapshot) error {
 		return err
 	}
 	s.lastSnapIndex = md.GetIndex()
-	for _, id := range s.fsm.SessionIDs() {
-		if x := s.fsm.Session(id); x != nil && s.sessions.Get(id) == nil {
-			s.sessions.Add(id, time.Duration(x.Timeout)*time.Millisecond, time.Now())
-		}
-	}
+	s.trackSessions(time.Now(), true)
 	s.log.Info("installed snapshot from the leader", "index", md.GetIndex(), "zxid", fmt.Sprintf("0x%x", s.fsm.LastZxid()))
 	// The snapshot skipped changes whose watch events were never fired here:
 	// drop the clients (as ZooKeeper drops a learner's clients before it
@@ -586,15 +582,7 @@ func (s *Server) ensembleLoop() {
 			isLeader := s.node.IsLeader()
 			if isLeader && !wasLeader {
 				// A new leader gives every session a full timeout first.
-				term := s.node.Term()
-				s.fsm.RLock()
-				for _, id := range s.fsm.SessionIDs() {
-					if x := s.fsm.Session(id); x != nil {
-						s.sessions.Add(id, time.Duration(x.Timeout)*time.Millisecond, now)
-					}
-				}
-				s.fsm.RUnlock()
-				s.extendedTerm.Store(term)
+				s.extendForTerm(s.node.Term())
 				s.log.Info("became leader", "term", s.node.Term())
 			}
 			wasLeader = isLeader

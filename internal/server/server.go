@@ -103,13 +103,12 @@ type Server struct {
 	sec       security   // authentication, TLS and limits (authprov.go)
 	adm       adminState // AdminServer, metrics, storage metrics (admin.go)
 
-	wal        *wal.WAL
-	ens        *ensemble
-	ready      atomic.Bool // the log is replayed up to a fresh read index
-	failed     atomic.Bool // a fatal storage error happened
-	expiryTerm uint64      // the term expiry last ran in (session tracker goroutine only)
-	// extendedTerm is the term in which ensembleLoop, on becoming leader,
-	// gave every session a full timeout.
+	wal    *wal.WAL
+	ens    *ensemble
+	ready  atomic.Bool // the log is replayed up to a fresh read index
+	failed atomic.Bool // a fatal storage error happened
+	// extendedTerm is the newest term in which this member, as leader,
+	// gave every session a full timeout (extendForTerm).
 	extendedTerm  atomic.Uint64
 	fatalc        chan error
 	snapshotting  bool   // guarded by the tree lock
@@ -305,11 +304,7 @@ func (s *Server) Start(ctx context.Context) error {
 	// A server that starts (or a new leader) gives every session a full
 	// timeout before expiring any.
 	s.fsm.RLock()
-	for _, id := range s.fsm.SessionIDs() {
-		if x := s.fsm.Session(id); x != nil {
-			s.sessions.Add(id, time.Duration(x.Timeout)*time.Millisecond, time.Now())
-		}
-	}
+	s.trackSessions(time.Now(), false)
 	s.fsm.RUnlock()
 	if err := s.listenClients(); err != nil {
 		s.Stop()
@@ -596,21 +591,11 @@ func (s *Server) expireSessions(ids []int64) {
 		}
 		return
 	}
-	if s.ens != nil {
-		// A new leader extends every session by its timeout before expiring
-		// any: its deadlines for sessions held by other members are stale
-		// (their touches went to the old leader). ensembleLoop does that
-		// when it sees this member lead; if expiry runs first in a new
-		// term, it is done here instead — once: extending twice would keep
-		// abandoned sessions (and their ephemerals) for two timeouts after
-		// every leader change.
-		if term := s.node.Term(); term != s.expiryTerm {
-			s.expiryTerm = term
-			if s.extendedTerm.Load() != term {
-				s.sessions.TouchAll(time.Now())
-				return
-			}
-		}
+	// A new leader's deadlines for sessions held by other members are
+	// stale: if expiry runs before ensembleLoop has extended them for this
+	// term, extend them now and expire nothing yet.
+	if s.ens != nil && s.extendForTerm(s.node.Term()) {
+		return
 	}
 	for _, id := range ids {
 		s.log.Info("session expired", "session", fmt.Sprintf("0x%x", id))
@@ -620,6 +605,40 @@ func (s *Server) expireSessions(ids []int64) {
 			reopen(err)
 		}
 	}
+}
+
+// trackSessions gives the sessions the state machine holds a full timeout
+// from now in the session tracker; with onlyMissing, only those it does not
+// track yet. The caller holds the tree lock (read or write).
+func (s *Server) trackSessions(now time.Time, onlyMissing bool) {
+	for _, id := range s.fsm.SessionIDs() {
+		if x := s.fsm.Session(id); x != nil && (!onlyMissing || s.sessions.Get(id) == nil) {
+			s.sessions.Add(id, time.Duration(x.Timeout)*time.Millisecond, now)
+		}
+	}
+}
+
+// extendForTerm gives every session a full timeout once per term in which
+// this member leads, before it expires any (a new leader's deadlines for
+// sessions held by other members are stale: their touches went to the old
+// leader). It reports whether it extended them now; whichever of
+// ensembleLoop and the expiry callback gets there first does it, and only
+// once (extending twice would keep abandoned sessions, and their
+// ephemerals, for two timeouts after every leader change).
+func (s *Server) extendForTerm(term uint64) bool {
+	for {
+		old := s.extendedTerm.Load()
+		if old >= term {
+			return false
+		}
+		if s.extendedTerm.CompareAndSwap(old, term) {
+			break
+		}
+	}
+	s.fsm.RLock()
+	s.trackSessions(time.Now(), false)
+	s.fsm.RUnlock()
+	return true
 }
 
 // reaperLoop deletes empty containers and expired TTL nodes through the log.

@@ -82,10 +82,7 @@ func (s *Server) recover() (*raftnode.Restart, error) {
 		s.lastSnapIndex = meta.Index
 		s.log.Info("loaded snapshot", "file", meta.Path, "index", meta.Index, "zxid", fmt.Sprintf("0x%x", s.fsm.LastZxid()))
 	}
-	ents := st.Entries
-	for len(ents) > 0 && ents[0].GetIndex() <= meta.Index {
-		ents = ents[1:]
-	}
+	ents := st.Entries // all above meta.Index (SkipThrough)
 	if len(ents) > 0 && ents[0].GetIndex() != meta.Index+1 {
 		return nil, fmt.Errorf("the log starts at index %d but the newest usable snapshot ends at %d: "+
 			"entries in between are missing; restore the data directory from a replica or backup", ents[0].GetIndex(), meta.Index)

@@ -341,20 +341,26 @@ func (l *Loader) Add(path string, n *Node, children int) error {
 	}
 	t.nodes[path] = n
 	t.dataSize += pathLen(path) + int64(len(n.Data))
+	t.indexOwner(path, n.EphemeralOwner)
+	return nil
+}
+
+// indexOwner records a new node at path in the index its owner field puts
+// it in: containers, TTL nodes, or its session's ephemerals.
+func (t *Tree) indexOwner(path string, owner int64) {
 	switch {
-	case n.EphemeralOwner == ContainerOwner:
+	case owner == ContainerOwner:
 		t.containers[path] = struct{}{}
-	case IsTTLOwner(n.EphemeralOwner):
+	case IsTTLOwner(owner):
 		t.ttls[path] = struct{}{}
-	case n.EphemeralOwner != 0:
-		m := t.ephemerals[n.EphemeralOwner]
+	case owner != 0:
+		m := t.ephemerals[owner]
 		if m == nil {
 			m = map[string]struct{}{}
-			t.ephemerals[n.EphemeralOwner] = m
+			t.ephemerals[owner] = m
 		}
 		m[path] = struct{}{}
 	}
-	return nil
 }
 
 // Reset empties the tree down to "/" (before loading a snapshot).
@@ -417,19 +423,7 @@ func (t *Tree) Create(a CreateArgs) *Node {
 	p.Pzxid = a.Zxid
 	t.nodes[a.Path] = n
 	t.dataSize += pathLen(a.Path) + int64(len(a.Data))
-	switch {
-	case a.EphemeralOwner == ContainerOwner:
-		t.containers[a.Path] = struct{}{}
-	case IsTTLOwner(a.EphemeralOwner):
-		t.ttls[a.Path] = struct{}{}
-	case a.EphemeralOwner != 0:
-		m := t.ephemerals[a.EphemeralOwner]
-		if m == nil {
-			m = map[string]struct{}{}
-			t.ephemerals[a.EphemeralOwner] = m
-		}
-		m[a.Path] = struct{}{}
-	}
+	t.indexOwner(a.Path, a.EphemeralOwner)
 	return n
 }
 
@@ -600,19 +594,7 @@ func (t *Tree) Restore(path string, n *Node) {
 	p.children[name] = struct{}{}
 	t.nodes[path] = n
 	t.dataSize += pathLen(path) + int64(len(n.Data))
-	switch {
-	case n.EphemeralOwner == ContainerOwner:
-		t.containers[path] = struct{}{}
-	case IsTTLOwner(n.EphemeralOwner):
-		t.ttls[path] = struct{}{}
-	case n.EphemeralOwner != 0:
-		m := t.ephemerals[n.EphemeralOwner]
-		if m == nil {
-			m = map[string]struct{}{}
-			t.ephemerals[n.EphemeralOwner] = m
-		}
-		m[path] = struct{}{}
-	}
+	t.indexOwner(path, n.EphemeralOwner)
 }
 
 // pathLen is a path's length as ZooKeeper counts it for
