@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/warren-zk/warren/internal/config"
 	"github.com/warren-zk/warren/internal/proto"
 	"github.com/warren-zk/warren/internal/server"
+	"github.com/warren-zk/warren/internal/testutil/faultproxy"
 	"github.com/warren-zk/warren/internal/testutil/warrentest"
 	"github.com/warren-zk/warren/internal/transport"
 )
@@ -207,7 +207,7 @@ func TestOneWayPartitionedMemberStopsServing(t *testing.T) {
 	limit := time.Duration(tickTime*syncLimit) * time.Millisecond
 	var (
 		mu    sync.Mutex
-		links = map[[2]int64]*peerProxy{} // {from, to} -> the proxy from dials to reach to
+		links = map[[2]int64]*faultproxy.Proxy{} // {from, to} -> the proxy from dials to reach to
 	)
 	e := warrentest.StartEnsemble(t, 3, 1, &warrentest.Options{Config: func(c *config.Config) {
 		c.TickTime, c.SyncLimit = tickTime, syncLimit
@@ -218,11 +218,16 @@ func TestOneWayPartitionedMemberStopsServing(t *testing.T) {
 			if servers[i].ID == c.MyID {
 				continue
 			}
-			p := newPeerProxy(t, net.JoinHostPort(servers[i].Host, strconv.Itoa(servers[i].PeerPort)))
+			p, err := faultproxy.New(fmt.Sprintf("%d->%d", c.MyID, servers[i].ID),
+				net.JoinHostPort(servers[i].Host, strconv.Itoa(servers[i].PeerPort)), uint64(c.MyID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(p.Close)
 			mu.Lock()
 			links[[2]int64{c.MyID, servers[i].ID}] = p
 			mu.Unlock()
-			servers[i].Host, servers[i].PeerPort = "127.0.0.1", p.port()
+			servers[i].Host, servers[i].PeerPort = "127.0.0.1", p.Port()
 		}
 		c.Servers = servers
 	}})
@@ -231,7 +236,11 @@ func TestOneWayPartitionedMemberStopsServing(t *testing.T) {
 		defer mu.Unlock()
 		for k, p := range links {
 			if k[0] == m.ID {
-				p.setDrop(drop)
+				if drop {
+					p.SetMode(faultproxy.Drop)
+				} else {
+					p.SetMode(faultproxy.Pass)
+				}
 			}
 		}
 	}
@@ -332,155 +341,6 @@ func TestUnknownPeerMessagesAreIgnored(t *testing.T) {
 	if code := r.call(proto.OpCreate, &proto.CreateRequest{Path: "/still", Acl: open}, nil); code != 0 {
 		t.Fatalf("create after odd peer frames: %v", code)
 	}
-}
-
-// peerProxy forwards one directed peer link (a member dialing another's
-// peer port) and can silence it: connections stay open and every byte on
-// them is discarded, as behind a firewall that drops packets. Healing closes
-// the connections that lost bytes (a TCP stream never skips bytes), so the
-// dialer reconnects.
-type peerProxy struct {
-	target string
-	ln     net.Listener
-
-	mu     sync.Mutex
-	drop   bool
-	conns  map[*proxied]bool // -> lost bytes
-	closed bool
-	wg     sync.WaitGroup
-}
-
-type proxied struct {
-	down, up net.Conn
-	once     sync.Once
-}
-
-func (c *proxied) close() {
-	c.once.Do(func() {
-		c.down.Close()
-		if c.up != nil {
-			c.up.Close()
-		}
-	})
-}
-
-func newPeerProxy(t *testing.T, target string) *peerProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &peerProxy{target: target, ln: ln, conns: map[*proxied]bool{}}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *peerProxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
-
-func (p *peerProxy) accept() {
-	defer p.wg.Done()
-	for {
-		nc, err := p.ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		c := &proxied{down: nc}
-		p.mu.Lock()
-		if p.closed {
-			p.mu.Unlock()
-			nc.Close()
-			return
-		}
-		drop := p.drop
-		p.conns[c] = drop
-		p.mu.Unlock()
-		if !drop {
-			up, err := net.DialTimeout("tcp", p.target, 2*time.Second)
-			if err != nil {
-				p.forget(c)
-				nc.Close()
-				continue
-			}
-			c.up = up
-		}
-		p.wg.Add(2)
-		go p.pipe(c, c.down, c.up)
-		go p.pipe(c, c.up, c.down)
-	}
-}
-
-// pipe copies src to dst while the link passes and discards while it drops;
-// a nil end (a connection accepted while dropping) only discards.
-func (p *peerProxy) pipe(c *proxied, src, dst net.Conn) {
-	defer p.wg.Done()
-	if src == nil {
-		return
-	}
-	defer p.forget(c)
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			p.mu.Lock()
-			drop := p.drop || dst == nil
-			if drop {
-				p.conns[c] = true
-			}
-			p.mu.Unlock()
-			if !drop {
-				if _, werr := dst.Write(buf[:n]); werr != nil {
-					return
-				}
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (p *peerProxy) forget(c *proxied) {
-	c.close()
-	p.mu.Lock()
-	delete(p.conns, c)
-	p.mu.Unlock()
-}
-
-func (p *peerProxy) setDrop(drop bool) {
-	p.mu.Lock()
-	p.drop = drop
-	var lossy []*proxied
-	if !drop {
-		for c, lost := range p.conns {
-			if lost {
-				lossy = append(lossy, c)
-			}
-		}
-	}
-	p.mu.Unlock()
-	for _, c := range lossy {
-		c.close()
-	}
-}
-
-func (p *peerProxy) close() {
-	p.mu.Lock()
-	p.closed = true
-	var all []*proxied
-	for c := range p.conns {
-		all = append(all, c)
-	}
-	p.mu.Unlock()
-	p.ln.Close()
-	for _, c := range all {
-		c.close()
-	}
-	p.wg.Wait()
 }
 
 // A whole ensemble that starts elects its first leader as soon as a quorum

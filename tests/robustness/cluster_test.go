@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/warren-zk/warren/internal/testutil/faultproxy"
 )
 
 // cluster is an ensemble of server processes on loopback ports whose peer links go through
@@ -38,7 +40,7 @@ type cluster interface {
 	running(i int) bool
 	// links returns the proxies of the directed peer link from member `from` to member `to`
 	// (every connection `from` opens to `to` goes through them).
-	links(from, to int) []*proxy
+	links(from, to int) []*faultproxy.Proxy
 	// damageWAL damages the tail of a killed member's newest log segment (empty string and
 	// no error when this kind of cluster does not support it).
 	damageWAL(i int, rng *rand.Rand) (string, error)
@@ -201,7 +203,7 @@ type base struct {
 	t       *testing.T
 	root    string
 	members []*member
-	prox    map[[2]int][]*proxy
+	prox    map[[2]int][]*faultproxy.Proxy
 
 	pmu    sync.Mutex
 	paused []pauseRecord
@@ -293,13 +295,13 @@ func (b *base) pauses() []pauseRecord {
 	return append([]pauseRecord(nil), b.paused...)
 }
 
-func (b *base) running(i int) bool          { return b.members[i].running() }
-func (b *base) links(from, to int) []*proxy { return b.prox[[2]int{from, to}] }
-func (b *base) logTail(i, n int) string     { return b.members[i].logTail(n) }
-func (b *base) dir() string                 { return b.root }
+func (b *base) running(i int) bool                     { return b.members[i].running() }
+func (b *base) links(from, to int) []*faultproxy.Proxy { return b.prox[[2]int{from, to}] }
+func (b *base) logTail(i, n int) string                { return b.members[i].logTail(n) }
+func (b *base) dir() string                            { return b.root }
 
 // allProxies returns every proxy, in member order.
-func (b *base) allProxies() (out []*proxy) {
+func (b *base) allProxies() (out []*faultproxy.Proxy) {
 	for i := range b.members {
 		for j := range b.members {
 			out = append(out, b.prox[[2]int{i, j}]...)
@@ -324,7 +326,7 @@ func (b *base) stop() {
 		m.kill()
 	}
 	for _, p := range b.allProxies() {
-		p.close()
+		p.Close()
 	}
 }
 
@@ -336,7 +338,7 @@ func newBase(t *testing.T, kind string, voters, observers, ports int, seed int64
 	if err != nil {
 		return nil, err
 	}
-	b := &base{t: t, root: root, prox: map[[2]int][]*proxy{}}
+	b := &base{t: t, root: root, prox: map[[2]int][]*faultproxy.Proxy{}}
 	n := voters + observers
 	for i := 0; i < n; i++ {
 		dir := filepath.Join(root, fmt.Sprintf("m%d", i+1))
@@ -368,7 +370,7 @@ func newBase(t *testing.T, kind string, voters, observers, ports int, seed int64
 			}
 			targets := []int{to.peerPort, to.electionPort}[:ports]
 			for k, port := range targets {
-				p, err := newProxy(fmt.Sprintf("%d->%d/%s", i+1, j+1, []string{"peer", "election"}[k]),
+				p, err := faultproxy.New(fmt.Sprintf("%d->%d/%s", i+1, j+1, []string{"peer", "election"}[k]),
 					net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), uint64(seed)+uint64(100*i+10*j+k))
 				if err != nil {
 					b.stop()
@@ -389,9 +391,9 @@ func (b *base) serverLines(i int, tags func(m *member) string) []string {
 		pp, ep := m.peerPort, m.electionPort
 		if j != i {
 			ps := b.prox[[2]int{i, j}]
-			pp = ps[0].port()
+			pp = ps[0].Port()
 			if len(ps) > 1 {
-				ep = ps[1].port()
+				ep = ps[1].Port()
 			}
 		}
 		line := fmt.Sprintf("server.%d=127.0.0.1:%d:%d", m.id, pp, ep)

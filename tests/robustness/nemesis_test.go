@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/warren-zk/warren/internal/testutil/faultproxy"
 )
 
 // nemesis is one kind of fault. inject starts it and returns how to heal it and what it did.
@@ -41,8 +43,8 @@ func startAll(c cluster, order []int) error {
 }
 
 // partition blocks every link between the groups a and b (both directions).
-func partition(c cluster, a, b []int, mode linkMode) func() error {
-	var ps []*proxy
+func partition(c cluster, a, b []int, mode faultproxy.Mode) func() error {
+	var ps []*faultproxy.Proxy
 	for _, i := range a {
 		for _, j := range b {
 			ps = append(ps, c.links(i, j)...)
@@ -50,21 +52,21 @@ func partition(c cluster, a, b []int, mode linkMode) func() error {
 		}
 	}
 	for _, p := range ps {
-		p.setMode(mode)
+		p.SetMode(mode)
 	}
 	return func() error {
 		for _, p := range ps {
-			p.setMode(linkPass)
+			p.SetMode(faultproxy.Pass)
 		}
 		return nil
 	}
 }
 
-func randomMode(rng *rand.Rand) linkMode {
+func randomMode(rng *rand.Rand) faultproxy.Mode {
 	if rng.IntN(2) == 0 {
-		return linkDrop
+		return faultproxy.Drop
 	}
-	return linkRefuse
+	return faultproxy.Refuse
 }
 
 func members(ids []int) string {
@@ -168,7 +170,7 @@ var nemeses = []nemesis{
 	}},
 	{"leader-one-way", always, func(c cluster, rng *rand.Rand) (func() error, string, error) {
 		l := pickLeader(c, rng)
-		var ps []*proxy
+		var ps []*faultproxy.Proxy
 		for _, j := range others(c, l) {
 			ps = append(ps, c.links(l, j)...)
 		}
@@ -177,11 +179,11 @@ var nemeses = []nemesis{
 			note.noteOneWay(l, true)
 		}
 		for _, p := range ps {
-			p.setMode(linkDrop)
+			p.SetMode(faultproxy.Drop)
 		}
 		return func() error {
 			for _, p := range ps {
-				p.setMode(linkPass)
+				p.SetMode(faultproxy.Pass)
 			}
 			if note != nil {
 				note.noteOneWay(l, false)
@@ -192,18 +194,18 @@ var nemeses = []nemesis{
 	{"latency", always, func(c cluster, rng *rand.Rand) (func() error, string, error) {
 		d := time.Duration(10+rng.IntN(90)) * time.Millisecond
 		j := time.Duration(rng.Int64N(int64(d)/2 + 1))
-		var ps []*proxy
+		var ps []*faultproxy.Proxy
 		for i := 0; i < c.size(); i++ {
 			for _, k := range others(c, i) {
 				ps = append(ps, c.links(i, k)...)
 			}
 		}
 		for _, p := range ps {
-			p.setLatency(d, j)
+			p.SetLatency(d, j)
 		}
 		return func() error {
 			for _, p := range ps {
-				p.setLatency(0, 0)
+				p.SetLatency(0, 0)
 			}
 			return nil
 		}, fmt.Sprintf("latency %v + up to %v on every peer link", d, j.Round(time.Millisecond)), nil
@@ -228,7 +230,7 @@ var nemeses = []nemesis{
 					for _, k := range others(c, i) {
 						if r.IntN(2) == 0 {
 							for _, p := range c.links(i, k) {
-								p.cut()
+								p.Cut()
 							}
 						}
 					}
@@ -245,7 +247,7 @@ func healAll(c cluster) error {
 	for i := 0; i < c.size(); i++ {
 		for _, j := range others(c, i) {
 			for _, p := range c.links(i, j) {
-				p.heal()
+				p.Heal()
 			}
 		}
 		c.resume(i)

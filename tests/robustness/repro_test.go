@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warren-zk/warren/internal/testutil/faultproxy"
 	"github.com/warren-zk/warren/zk"
 )
 
@@ -188,7 +189,7 @@ func TestRegressionR4(t *testing.T) {
 	}
 	f := (leader(c) + 1) % 3
 	rest := others(c, f)
-	heal := partition(c, []int{f}, rest, linkRefuse)
+	heal := partition(c, []int{f}, rest, faultproxy.Refuse)
 	var addrs []string
 	for _, i := range rest {
 		addrs = append(addrs, c.clientAddr(i))
@@ -338,12 +339,12 @@ func TestReproR6(t *testing.T) {
 		}
 		conns = append(conns, conn)
 	}
-	var ps []*proxy
+	var ps []*faultproxy.Proxy
 	for _, j := range others(c, l) {
 		ps = append(ps, c.links(l, j)...)
 	}
 	for _, p := range ps {
-		p.setMode(linkDrop)
+		p.SetMode(faultproxy.Drop)
 	}
 	time.Sleep(3 * timeout)
 	// By now the silenced member has stopped serving and its clients moved on.
@@ -354,7 +355,7 @@ func TestReproR6(t *testing.T) {
 		}
 	}
 	for _, p := range ps {
-		p.setMode(linkPass)
+		p.SetMode(faultproxy.Pass)
 	}
 	if !strings.Contains(c.logTail(l, 2000), "lost contact with the leader") {
 		t.Errorf("member %d, whose outgoing peer connections were silenced for %v, never stopped serving", l+1, 3*timeout)
