@@ -108,8 +108,10 @@ type Server struct {
 	ready  atomic.Bool // the log is replayed up to a fresh read index
 	failed atomic.Bool // a fatal storage error happened
 	// extendedTerm is the newest term in which this member, as leader,
-	// gave every session a full timeout (extendForTerm).
-	extendedTerm  atomic.Uint64
+	// gave every session a full timeout (extendForTerm). Lock order:
+	// extendMu, then the tree lock, then the session tracker's.
+	extendMu      sync.Mutex
+	extendedTerm  uint64 // guarded by extendMu
 	fatalc        chan error
 	snapshotting  bool   // guarded by the tree lock
 	lastSnapIndex uint64 // guarded by the tree lock
@@ -597,7 +599,16 @@ func (s *Server) expireSessions(ids []int64) {
 	if s.ens != nil && s.extendForTerm(s.node.Term()) {
 		return
 	}
+	now := time.Now()
 	for _, id := range ids {
+		// (ids were collected before an extension that may have finished
+		// since: a session it gave a new deadline is not expired.)
+		if e := s.sessions.Get(id); e == nil {
+			continue
+		} else if e.Deadline().After(now) {
+			s.sessions.Reopen(id, now) // clears the mark Expired set
+			continue
+		}
 		s.log.Info("session expired", "session", fmt.Sprintf("0x%x", id))
 		id := id
 		reopen := func(error) { s.sessions.Reopen(id, time.Now()) }
@@ -626,18 +637,15 @@ func (s *Server) trackSessions(now time.Time, onlyMissing bool) {
 // once (extending twice would keep abandoned sessions, and their
 // ephemerals, for two timeouts after every leader change).
 func (s *Server) extendForTerm(term uint64) bool {
-	for {
-		old := s.extendedTerm.Load()
-		if old >= term {
-			return false
-		}
-		if s.extendedTerm.CompareAndSwap(old, term) {
-			break
-		}
+	s.extendMu.Lock()
+	defer s.extendMu.Unlock()
+	if s.extendedTerm >= term {
+		return false
 	}
 	s.fsm.RLock()
 	s.trackSessions(time.Now(), false)
 	s.fsm.RUnlock()
+	s.extendedTerm = term // only now: the expiry callback waits for the extension
 	return true
 }
 

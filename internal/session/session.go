@@ -47,7 +47,8 @@ func New(tick time.Duration) *Tracker {
 	return &Tracker{tick: tick, m: map[int64]*Entry{}}
 }
 
-// Add tracks a session (or updates its timeout) and touches it.
+// Add tracks a session (or updates its timeout) and touches it: a fresh
+// start, which also clears a mark left by Expired.
 func (t *Tracker) Add(id int64, timeout time.Duration, now time.Time) *Entry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -57,6 +58,7 @@ func (t *Tracker) Add(id int64, timeout time.Duration, now time.Time) *Entry {
 		t.m[id] = e
 	}
 	e.timeout.Store(int64(timeout))
+	e.closing.Store(false)
 	e.Touch(now)
 	return e
 }

@@ -51,6 +51,15 @@ func TestExpiredReportsOnce(t *testing.T) {
 	if tr.Get(3).Closing() {
 		t.Fatal("Reopen left the session closing")
 	}
+	// Add again (a new leader's extension) is a fresh start: the mark goes,
+	// and the session is reported again once its new deadline passes.
+	tr.Add(7, 2*time.Second, now.Add(4*time.Second))
+	if tr.Get(7).Closing() {
+		t.Fatal("Add left the session closing")
+	}
+	if got := tr.Expired(now.Add(7 * time.Second)); len(got) != 2 || got[1] != 7 { // 3 was reopened alike
+		t.Fatalf("after Add: Expired = %v, want [3 7]", got)
+	}
 	tr.Remove(7)
 	if tr.Get(7) != nil || tr.Len() != 2 {
 		t.Fatalf("Remove: len %d", tr.Len())
