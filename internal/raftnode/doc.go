@@ -25,6 +25,16 @@
 // raft.MemoryStorage holds the log in memory; Config.Storage (the WAL) is
 // its durable copy.
 //
+// A member whose disk lost entries it had acknowledged (fsynced, then gone)
+// comes back and catches up instead of crash-looping on raft's panics: a
+// recovered HardState whose commit index is past the end of the log is
+// clamped to it, and so is the commit index of a leader's heartbeat (the
+// leader's match index for this member, which raft never lowers, is past
+// the end of its log). Since that leader would never send the lost entries,
+// the member asks it to hand leadership to another voter; the new leader
+// probes the member's log from its end and sends them. See clampHeartbeat
+// and askNewLeader.
+//
 // A standalone Warren server is a one-member raft group: the same code path
 // as an ensemble.
 package raftnode

@@ -114,6 +114,12 @@ type Node struct {
 	applied   chan struct{} // closed when the applier has stopped
 	// started is set once the loop runs; Stop closes done itself otherwise.
 	started atomic.Bool
+	// lostLog is set while the leader's heartbeats count on entries this
+	// member lost; lostAsked and lostAsks pace and rotate its requests for a
+	// new leader (see askNewLeader; loop only).
+	lostLog   bool
+	lostAsked time.Time
+	lostAsks  int
 }
 
 // New creates the node from cfg (recovered state or a new group). Call Run
@@ -140,7 +146,22 @@ func New(cfg Config) (*Node, error) {
 			applied = r.SnapshotIndex
 		}
 		if r.HardState != nil {
-			if err := st.SetHardState(r.HardState); err != nil {
+			hs := r.HardState
+			// raft refuses to start (it panics) with a commit index past the
+			// end of the log, which only a log that lost entries it had made
+			// durable can have. A member of an ensemble learns the commit
+			// index again from the leader, and the lost entries with it.
+			last := r.SnapshotIndex
+			if len(r.Entries) > 0 {
+				last = max(last, r.Entries[len(r.Entries)-1].GetIndex())
+			}
+			if hs.GetCommit() > last {
+				cfg.Logger.Warn("the log ends before its recorded commit index: it lost entries it had made durable; starting at its end",
+					"commit", hs.GetCommit(), "last_index", last)
+				hs = proto.Clone(hs).(*raftpb.HardState)
+				hs.Commit = proto.Uint64(last)
+			}
+			if err := st.SetHardState(hs); err != nil {
 				return nil, fmt.Errorf("raftnode: load hard state: %w", err)
 			}
 		}
@@ -153,7 +174,7 @@ func New(cfg Config) (*Node, error) {
 	rc := &raft.Config{
 		Applied:                   applied,
 		ID:                        cfg.ID,
-		ElectionTick:              max(cfg.ElectionTicks, 10),
+		ElectionTick:              electionTicks(cfg),
 		HeartbeatTick:             1,
 		Storage:                   st,
 		MaxSizePerMsg:             1 << 20,
@@ -442,9 +463,81 @@ func (n *Node) step(m *raftpb.Message) {
 	if m.GetFrom() != 0 && m.GetFrom() == n.leader.Load() {
 		n.leaderSeen.Store(time.Now().UnixNano())
 	}
+	lost := false
+	if m.GetType() == raftpb.MessageType_MsgHeartbeat {
+		m, lost = n.clampHeartbeat(m)
+	}
 	if err := n.rn.Step(m); err != nil && !errors.Is(err, raft.ErrStepPeerNotFound) {
 		n.log.Debug("raft step", "err", err, "type", m.GetType().String(), "from", m.GetFrom())
 	}
+	if lost {
+		n.askNewLeader(m.GetFrom())
+	}
+}
+
+// clampHeartbeat bounds the commit index a leader's heartbeat carries by the
+// end of this member's log, and reports whether it had to (loop only).
+//
+// A leader's heartbeat carries min(its match index for this member, its
+// commit index), and this member acknowledges entries only once they are
+// durable and in n.storage: the commit index can exceed n.storage's last
+// index only if this member lost entries it had acknowledged (its disk lost
+// fsynced writes). raft would panic on it ("tocommit(N) is out of range
+// [lastIndex(M)]") and the member would crash-loop. (A MsgApp's commit index
+// is bounded by raft itself, by the last entry the message matched.)
+func (n *Node) clampHeartbeat(m *raftpb.Message) (*raftpb.Message, bool) {
+	last, err := n.storage.LastIndex()
+	if err != nil || m.GetCommit() <= last || m.GetTerm() < n.rn.BasicStatus().GetTerm() {
+		// (raft ignores a heartbeat from an earlier term.)
+		if err == nil && n.lostLog && m.GetCommit() <= last {
+			n.lostLog, n.lostAsks = false, 0
+			n.log.Info("the leader no longer counts on the log entries this member lost", "leader", m.GetFrom(), "last_index", last)
+		}
+		return m, false
+	}
+	if !n.lostLog {
+		n.lostLog = true
+		n.log.Warn("this member lost log entries it had acknowledged (its disk lost data it had written durably); it catches up from the leader",
+			"leader", m.GetFrom(), "leader_commit", m.GetCommit(), "last_index", last)
+	}
+	m = proto.Clone(m).(*raftpb.Message)
+	m.Commit = proto.Uint64(last)
+	return m, true
+}
+
+// askNewLeader asks the leader (through raft, which forwards the request)
+// to hand leadership to another voter, after clampHeartbeat found that the
+// leader counts on entries this member lost (loop only). raft never lowers
+// a leader's match index for a follower: this leader keeps sending from
+// past the end of this member's log and takes its rejections for stale
+// ones. A new leader knows nothing of what this member acknowledged, probes
+// its log from the end and sends it the entries it lost. At most one
+// request per election timeout (raft abandons a transfer that has not
+// finished by then, and the leader takes no proposal meanwhile); successive
+// requests name the other voters in turn, in case one is down.
+func (n *Node) askNewLeader(leader uint64) {
+	if time.Since(n.lostAsked) < n.cfg.Tick*time.Duration(electionTicks(n.cfg)) {
+		return
+	}
+	n.lostAsked = time.Now()
+	var ids []uint64
+	for id := range n.rn.Status().Config.Voters.IDs() {
+		if id != n.cfg.ID && id != leader {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	asks := n.lostAsks
+	n.lostAsks++
+	if len(ids) == 0 {
+		if asks == 0 {
+			n.log.Warn("no other voter can take over leadership: this member catches up only once another member leads", "leader", leader)
+		}
+		return
+	}
+	to := ids[asks%len(ids)]
+	n.log.Info("asking the leader to hand leadership to another member, which will send this member the entries it lost", "leader", leader, "to", to)
+	n.rn.TransferLeader(to)
 }
 
 // Step hands a message from a peer to raft. It never blocks: when the
@@ -654,6 +747,9 @@ func (n *Node) dispatch(committed []*raftpb.Entry) error {
 	n.applyc <- applyItem{ents: append([]*raftpb.Entry(nil), committed...), cs: n.cs}
 	return nil
 }
+
+// electionTicks is raft's election timeout in ticks.
+func electionTicks(cfg Config) int { return max(cfg.ElectionTicks, 10) }
 
 // raftLogger adapts slog to raft's Logger interface.
 type raftLogger struct{ l *slog.Logger }

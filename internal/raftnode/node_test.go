@@ -1,13 +1,17 @@
 package raftnode
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
 )
 
 // memLog is a Storage that keeps what it is given.
@@ -16,11 +20,24 @@ type memLog struct {
 	hs    *raftpb.HardState
 	ents  []*raftpb.Entry
 	syncs int
+	// batches is every Save, in order (for replaying a log that lost its
+	// last batches).
+	batches []batch
+}
+
+type batch struct {
+	hs   *raftpb.HardState
+	ents []*raftpb.Entry
 }
 
 func (m *memLog) Save(hs *raftpb.HardState, ents []*raftpb.Entry, mustSync bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	b := batch{ents: ents}
+	if hs != nil {
+		b.hs = proto.Clone(hs).(*raftpb.HardState)
+	}
+	m.batches = append(m.batches, b)
 	if hs != nil {
 		m.hs = hs
 	}
@@ -34,6 +51,40 @@ func (m *memLog) Save(hs *raftpb.HardState, ents []*raftpb.Entry, mustSync bool)
 		m.syncs++
 	}
 	return nil
+}
+
+// lostTail returns the log as it was before its last n batches that hold
+// entries (and the batches after them) were written: a disk that lost
+// writes it had acknowledged as durable.
+func (m *memLog) lostTail(n int) *memLog {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	keep := len(m.batches)
+	for ; keep > 0 && n > 0; keep-- {
+		if len(m.batches[keep-1].ents) > 0 {
+			n--
+		}
+	}
+	out := &memLog{}
+	for _, b := range m.batches[:keep] {
+		out.Save(b.hs, b.ents, false)
+	}
+	return out
+}
+
+func (m *memLog) restart() *Restart {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return &Restart{HardState: m.hs, Entries: append([]*raftpb.Entry(nil), m.ents...)}
+}
+
+func (m *memLog) lastIndex() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.ents) == 0 {
+		return 0
+	}
+	return m.ents[len(m.ents)-1].GetIndex()
 }
 
 type applied struct {
@@ -54,6 +105,18 @@ func (a *applied) apply(ents []*raftpb.Entry) {
 			a.data = append(a.data, string(e.GetData()))
 		}
 	}
+}
+
+// has reports whether an entry holding d was applied (the newest first).
+func (a *applied) has(d string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := len(a.data) - 1; i >= 0; i-- {
+		if a.data[i] == d {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *applied) snapshot() ([]string, uint64) {
@@ -217,5 +280,278 @@ func TestCompactLogThenSnapshotCompaction(t *testing.T) {
 	}
 	if err := n.Compact(idx2, 5, n.ConfState()); err != nil {
 		t.Fatalf("snapshot compaction above the dropped log: %v", err)
+	}
+}
+
+// A log that lost entries it had made durable can end before the commit
+// index its newest surviving HardState recorded, if that was written apart
+// from the entries; raft panics on such a state ("state.commit N is out of
+// range"). The node starts at the log's end instead.
+func TestRestartCommitPastTheLog(t *testing.T) {
+	log, a := &memLog{}, &applied{}
+	n := start(t, log, nil, a)
+	for i := 0; i < 20; i++ {
+		if err := n.Propose(context.Background(), []byte(fmt.Sprint(i)), func(err error) { t.Errorf("dropped: %v", err) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitCount(t, a, 20)
+	n.Stop()
+	r := log.restart()
+	r.HardState = proto.Clone(r.HardState).(*raftpb.HardState)
+	r.HardState.Commit = proto.Uint64(log.lastIndex() + 3)
+	out, a2 := &logBuffer{}, &applied{}
+	n2, err := New(Config{ID: 1, Peers: []uint64{1}, Storage: log, Restart: r, Apply: a2.apply, Tick: 10 * time.Millisecond, Logger: out.logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n2.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer n2.Stop()
+	waitCount(t, a2, 20)
+	if out.count("the log ends before its recorded commit index") != 1 {
+		t.Error("no warning about the commit index past the log")
+	}
+	if err := n2.Propose(context.Background(), []byte("20"), nil); err != nil {
+		t.Fatal(err)
+	}
+	waitCount(t, a2, 21)
+}
+
+// logBuffer collects a node's log lines (every level) for a test to check.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.b.String(), s)
+}
+
+func (l *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// group is an in-process raft group: each member's messages reach the
+// others' Step as copies, as if decoded from the wire. A stopped member's
+// messages are lost, and the sender is told it is unreachable when
+// unreachable is set (as a full peer queue tells it in the server).
+type group struct {
+	t           *testing.T
+	ids         []uint64
+	unreachable bool
+	mu          sync.Mutex
+	nodes       map[uint64]*Node
+	logs        map[uint64]*memLog
+	apps        map[uint64]*applied
+	out         map[uint64]*logBuffer
+}
+
+func newGroup(t *testing.T, n int, unreachable bool) *group {
+	g := &group{t: t, unreachable: unreachable,
+		nodes: map[uint64]*Node{}, logs: map[uint64]*memLog{}, apps: map[uint64]*applied{}, out: map[uint64]*logBuffer{}}
+	for i := 1; i <= n; i++ {
+		g.ids = append(g.ids, uint64(i))
+	}
+	for _, id := range g.ids {
+		g.start(id, &memLog{}, nil)
+	}
+	t.Cleanup(func() {
+		for _, id := range g.ids {
+			if n := g.node(id); n != nil {
+				n.Stop()
+			}
+		}
+	})
+	return g
+}
+
+func (g *group) node(id uint64) *Node {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.nodes[id]
+}
+
+// member returns what member id last ran with.
+func (g *group) member(id uint64) (*memLog, *applied, *logBuffer) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.logs[id], g.apps[id], g.out[id]
+}
+
+// start runs member id on log, restarted from r (nil: a new member).
+func (g *group) start(id uint64, log *memLog, r *Restart) {
+	g.t.Helper()
+	a, out := &applied{}, &logBuffer{}
+	n, err := New(Config{
+		ID: id, Peers: g.ids, Storage: log, Restart: r, Apply: a.apply,
+		Tick: 10 * time.Millisecond, Logger: out.logger(),
+		Send: func(msgs []*raftpb.Message) {
+			for _, m := range msgs {
+				if to := g.node(m.GetTo()); to != nil {
+					to.Step(proto.Clone(m).(*raftpb.Message))
+				} else if from := g.node(id); from != nil && g.unreachable {
+					go from.ReportUnreachable(m.GetTo())
+				}
+			}
+		},
+	})
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	g.mu.Lock()
+	g.nodes[id], g.logs[id], g.apps[id], g.out[id] = n, log, a, out
+	g.mu.Unlock()
+	if err := n.Run(context.Background()); err != nil {
+		g.t.Fatal(err)
+	}
+}
+
+// stop stops member id; its messages are lost until it starts again.
+func (g *group) stop(id uint64) {
+	n := g.node(id)
+	g.mu.Lock()
+	delete(g.nodes, id)
+	g.mu.Unlock()
+	n.Stop()
+}
+
+// leader waits for a leader and returns it.
+func (g *group) leader() *Node {
+	g.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if n := g.currentLeader(); n != nil {
+			return n
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	g.t.Fatal("no leader")
+	return nil
+}
+
+// currentLeader returns a running member that believes it leads, or nil.
+func (g *group) currentLeader() *Node {
+	for _, id := range g.ids {
+		if n := g.node(id); n != nil && n.IsLeader() {
+			return n
+		}
+	}
+	return nil
+}
+
+// propose writes d through the leader (again if raft drops it, as it does
+// while leadership moves) and waits until every running member has applied
+// it.
+func (g *group) propose(d string) {
+	g.t.Helper()
+	dropped := make(chan error, 1)
+	propose := func() {
+		if err := g.leader().Propose(context.Background(), []byte(d), func(err error) { dropped <- err }); err != nil {
+			g.t.Fatal(err)
+		}
+	}
+	propose()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, id := range g.ids {
+		if g.node(id) == nil {
+			continue
+		}
+		_, a, _ := g.member(id)
+		for !a.has(d) {
+			select {
+			case <-dropped:
+				propose()
+			default:
+			}
+			if time.Now().After(deadline) {
+				data, at := a.snapshot()
+				g.t.Fatalf("member %d applied %d entries up to index %d, never %q", id, len(data), at, d)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+}
+
+// A follower whose disk lost the last batches it had acknowledged (fsynced,
+// then gone) restarts while the leader still counts on them: the leader's
+// heartbeats carry a commit index past the end of its log, which raft
+// panics on ("tocommit(N) is out of range [lastIndex(M)]"), and the leader
+// never sends it anything below the match index it recorded. The member
+// must come back, take the lost entries from the others and apply what
+// they committed, whether the leader is idle, was told the member was
+// unreachable (it probes it), or keeps appending.
+func TestFollowerLostAcknowledgedEntries(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		lost        int  // batches holding entries lost at the end of the log
+		unreachable bool // the leader is told the stopped member is unreachable
+		writes      bool // writes go on while the member restarts
+	}{
+		{name: "last batch, leader idle", lost: 1},
+		{name: "three batches, leader probing", lost: 3, unreachable: true},
+		{name: "two batches, writes go on", lost: 2, unreachable: true, writes: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newGroup(t, 3, tc.unreachable)
+			for i := 0; i < 20; i++ {
+				g.propose(fmt.Sprint(i)) // one batch each
+			}
+			f := g.ids[g.leader().cfg.ID%3] // a follower
+			log, _, _ := g.member(f)
+			g.stop(f)
+			time.Sleep(50 * time.Millisecond) // some messages to it are lost
+			damaged := log.lostTail(tc.lost)
+			if damaged.lastIndex() >= log.lastIndex() {
+				t.Fatalf("the damaged log ends at %d, the whole one at %d", damaged.lastIndex(), log.lastIndex())
+			}
+			stop, done := make(chan struct{}), make(chan struct{})
+			go func() {
+				defer close(done)
+				for i := 0; tc.writes; i++ {
+					select {
+					case <-stop:
+						return
+					case <-time.After(2 * time.Millisecond):
+					}
+					if l := g.currentLeader(); l != nil {
+						l.Propose(context.Background(), []byte(fmt.Sprint("w", i)), nil)
+					}
+				}
+			}()
+			g.start(f, damaged, damaged.restart())
+			g.propose("end") // every member applied it, the restarted one too
+			close(stop)
+			<-done
+			g.propose("end2") // after the last write
+			l := g.leader().cfg.ID
+			want, wantApplied, _ := g.member(l)
+			_, a, out := g.member(f)
+			got, _ := a.snapshot()
+			if all, _ := wantApplied.snapshot(); fmt.Sprint(got) != fmt.Sprint(all) {
+				t.Errorf("member %d applied %v after restarting, the leader %v", f, got, all)
+			}
+			ge, we := damaged.restart().Entries, want.restart().Entries
+			if len(ge) != len(we) {
+				t.Fatalf("member %d's log has %d entries, the leader's (%d) %d", f, len(ge), l, len(we))
+			}
+			for i := range ge {
+				if !proto.Equal(ge[i], we[i]) {
+					t.Fatalf("member %d's log differs from the leader's (%d) at index %d", f, l, ge[i].GetIndex())
+				}
+			}
+			if c := out.count("lost log entries it had acknowledged"); c != 1 {
+				t.Errorf("member %d logged the loss %d times, want once", f, c)
+			}
+		})
 	}
 }

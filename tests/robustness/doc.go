@@ -55,7 +55,7 @@
 // bridge where one member talks to both halves, the leader's outgoing connections silenced);
 // latency on every peer link; peer connections cut at random. Losing the last complete
 // (fsynced) batches of a member's log is beyond a crash with a working fsync; it is done only
-// by TestReproR5 (known bug R5).
+// by TestReproR5 (bug R5, fixed).
 //
 // # Workload
 //
@@ -111,18 +111,22 @@
 // same way: a leader resumed after SIGSTOP expiring sessions, and replicas that differ only in
 // nodes created in different epochs on two members (zkStaleEpochTxns: seen once in CI, a leader
 // isolated with creates in flight kept them after rejoining; ZooKeeper's follower sync has
-// known bugs of this family). Focused reproductions (repro_test.go) are skipped naming the bug unless
-// -robustness.repro is given: TestReproR5 (a member that lost its last acknowledged batch
-// crash-loops: beyond a crash with a working fsync). R7 (a member that caught up by
-// installing the leader's snapshot kept its clients, whose watches silently missed the
+// known bugs of this family). Focused reproductions (repro_test.go) of open bugs are skipped
+// naming the bug unless -robustness.repro is given (none is open). R7 (a member that caught
+// up by installing the leader's snapshot kept its clients, whose watches silently missed the
 // changes the snapshot covered) is fixed: the member now drops its clients, which re-arm
 // their watches with setWatches; it has no focused reproduction, the long run's watch checker
 // covers it. Fixed bugs keep their tests: TestReproR3 (a leader resumed after SIGSTOP expired
-// sessions) and TestReproR6 (a member that heard the leader but could not reach it, its
-// outgoing peer connections silenced, kept serving, and the leader expired the sessions it
-// held; now the leader acknowledges every member's session touches and a member without an
-// acknowledgement within syncLimit x tickTime stops serving, so its clients move; ~20 s) run
-// always; TestReproR2 (a new leader expired sessions before extending them; probabilistic,
+// sessions), TestReproR5 (a member that lost the last batches it had acknowledged, beyond a
+// crash with a working fsync, crash-looped on a raft panic at the leader's next heartbeat; now
+// internal/raftnode bounds the heartbeat's commit index by the member's log and the member
+// asks the leader to hand leadership to another member, since raft never lowers a leader's
+// match index for a follower; the new leader sends it the lost entries; ~15 s) and
+// TestReproR6 (a member that heard the leader but could not reach it, its outgoing peer
+// connections silenced, kept serving, and the leader expired the sessions it held; now the
+// leader acknowledges every member's session touches and a member without an acknowledgement
+// within syncLimit x tickTime stops serving, so its clients move; ~20 s) run always;
+// TestReproR2 (a new leader expired sessions before extending them; probabilistic,
 // ~40 s) with -robustness.repro; TestRegressionR4 (a member that caught up by snapshot could
 // not restart) in the long version. The leader-one-way nemesis exercises R6 in every run that
 // draws it: an expiry it explains ("one-way-partition") is a failure.
