@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -302,7 +303,11 @@ func (s *Server) startupElection() {
 const startupElectionStagger = 300 * time.Millisecond
 
 // sendRaft is raftnode's Send callback (raft loop goroutine: never blocks).
+// A peer that could not be sent to is reported unreachable once per call,
+// from another goroutine: the report goes through the raft loop's request
+// queue, which this goroutine is the one to drain.
 func (s *Server) sendRaft(msgs []*raftpb.Message) {
+	var unreachable []uint64
 	for _, m := range msgs {
 		if m.GetType() == raftpb.MessageType_MsgSnap {
 			s.sendSnapshot(m)
@@ -313,8 +318,9 @@ func (s *Server) sendRaft(msgs []*raftpb.Message) {
 			s.log.Error("encode raft message", "err", err)
 			continue
 		}
-		if err := s.ens.tr.Send(m.GetTo(), transport.KindRaft, b); err != nil {
-			s.node.ReportUnreachable(m.GetTo())
+		if err := s.ens.tr.Send(m.GetTo(), transport.KindRaft, b); err != nil && !slices.Contains(unreachable, m.GetTo()) {
+			unreachable = append(unreachable, m.GetTo())
+			go s.node.ReportUnreachable(m.GetTo())
 		}
 	}
 }
