@@ -103,7 +103,7 @@ func Save(dir string, index, term uint64, write func(io.Writer) error) (Meta, er
 			os.Remove(tmp)
 		}
 	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
+	bw := bufio.NewWriterSize(&writeback{f: f}, 1<<20)
 	cw := crcWriter{w: bw, h: crc32.New(castagnoli)}
 	hdr := append([]byte(magic), make([]byte, 16)...)
 	binary.BigEndian.PutUint64(hdr[8:], index)

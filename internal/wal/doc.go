@@ -5,9 +5,22 @@
 //
 // Segments are named wal-<seq>-<firstIndex>.wal (both 16 lowercase hex
 // digits): seq counts segments from 1, firstIndex is the raft index of the
-// first entry that may be written to it. A segment is preallocated to
-// Options.SegmentSize bytes (zoo.cfg preAllocSize) so that appends do not
-// change the file size and fdatasync does not have to write metadata.
+// first entry that may be written to it.
+//
+// # Preallocation
+//
+// A segment is preallocated to Options.SegmentSize bytes (zoo.cfg
+// preAllocSize) so that appends do not change the file size, and it is
+// filled with written zeros ahead of the write offset, 256 KiB at a time
+// (each fill ends on a 256 KiB boundary of the file; never past the segment
+// size, never below the write offset). Preallocated space that was never
+// written is "unwritten" to file systems such as ext4 and XFS: the first
+// write into it changes the file's extent map, a metadata change the next
+// fdatasync must commit to the file system's journal. Appends into blocks
+// already written need no metadata, so one fdatasync in every 256 KiB of log
+// pays for the conversion and the others only write data (measured on ext4:
+// an append and fdatasync 190-210 µs into fallocated space, 125-135 µs into
+// written zeros, and about 40% less CPU).
 //
 // # Records
 //

@@ -40,7 +40,8 @@ type memFS struct {
 type memNode struct {
 	written []byte
 	durable []byte
-	dead    bool // invalidated by a crash
+	dead    bool  // invalidated by a crash
+	wrote   int64 // the end of the furthest WriteAt (Allocate and Truncate do not count)
 }
 
 type memFile struct {
@@ -227,6 +228,7 @@ func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
 		p = p[:min(len(p), f.fs.short)]
 	}
 	f.fs.writes++
+	f.n.wrote = max(f.n.wrote, off+int64(len(p)))
 	if end := off + int64(len(p)); end > int64(len(f.n.written)) {
 		f.n.written = append(f.n.written, make([]byte, end-int64(len(f.n.written)))...)
 	}
@@ -392,6 +394,16 @@ func (m *memFS) remove(name string) {
 func (m *memFS) names(dir string) []string {
 	out, _ := m.ReadDir(dir)
 	return out
+}
+
+// wrote returns the end of the furthest WriteAt to a file (0 if none).
+func (m *memFS) wrote(name string) int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if n := m.cur[name]; n != nil {
+		return n.wrote
+	}
+	return 0
 }
 
 func (m *memFS) counts() (syncs, dirSyncs, writes int) {

@@ -99,6 +99,35 @@ type WAL struct {
 	// header and carried state): a segment holding nothing past it is
 	// never rolled over.
 	dataStart int64
+	// zeroed is how far the open segment has been written (with zeros
+	// where nothing else was written yet); always >= off.
+	zeroed int64
+}
+
+// zeroChunk is the step in which a segment is filled with written zeros
+// ahead of its write offset (see doc.go, Preallocation).
+const zeroChunk = 256 << 10
+
+var zeros [zeroChunk]byte
+
+// zeroTo writes zeros to the open segment f from w.zeroed on, a chunk at a
+// time, until end is covered (never past the segment size, never below the
+// write offset): appends then overwrite blocks that were already written, and
+// their fdatasync has no extent conversion to commit.
+func (w *WAL) zeroTo(f File, end int64) error {
+	if w.zeroed < w.off {
+		w.zeroed = w.off
+	}
+	for w.zeroed < end && w.zeroed < w.opts.SegmentSize {
+		// Up to the next chunk boundary: after recovery the write
+		// offset can be anywhere.
+		n := min(zeroChunk-w.zeroed%zeroChunk, w.opts.SegmentSize-w.zeroed)
+		if _, err := f.WriteAt(zeros[:n], w.zeroed); err != nil {
+			return w.fail(fmt.Errorf("wal: fill with zeros: %w", err))
+		}
+		w.zeroed += n
+	}
+	return nil
 }
 
 func segName(seq, first uint64) string { return fmt.Sprintf("wal-%016x-%016x.wal", seq, first) }
@@ -398,6 +427,7 @@ func (w *WAL) recover(st *State) error {
 		}
 		w.f = f
 		w.off = int64(committedOff)
+		w.zeroed = w.off
 		w.dataStart = 40 // the header record
 	}
 	w.finishRecovery(st, l)
@@ -616,6 +646,11 @@ func (w *WAL) cut(seq, firstIndex uint64) error {
 		w.batch++
 		hdr = appendRecord(hdr, typeCommit, u64(w.batch))
 	}
+	w.off, w.zeroed = 0, 0
+	if err := w.zeroTo(f, int64(len(hdr))); err != nil {
+		f.Close()
+		return err
+	}
 	if _, err := f.WriteAt(hdr, 0); err != nil {
 		f.Close()
 		return w.fail(fmt.Errorf("wal: write %s: %w", path, err))
@@ -730,6 +765,9 @@ func (w *WAL) writeBatch(b []byte, first uint64) error {
 	}
 	w.batch++
 	b = appendRecord(b, typeCommit, u64(w.batch))
+	if err := w.zeroTo(w.f, w.off+int64(len(b))); err != nil {
+		return err
+	}
 	if _, err := w.f.WriteAt(b, w.off); err != nil {
 		return w.fail(fmt.Errorf("wal: write: %w", err))
 	}
