@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"syscall"
@@ -131,6 +132,11 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	// Bound the heap's growth between collections for a large tree
 	// (internal/server/gctune.go); GOGC in the environment overrides.
 	server.TuneGC()
+	// At least two Ps, so that a thread waiting in fdatasync does not stop
+	// the server on a one-CPU machine (internal/server/procs.go).
+	if n := runtime.GOMAXPROCS(0); server.TuneProcs() != n {
+		log.Info("raised GOMAXPROCS so that a blocking fdatasync does not stop the server", "from", n, "to", runtime.GOMAXPROCS(0))
+	}
 	srv := server.New(cfg, server.Options{Logger: log})
 	if err := srv.Start(ctx); err != nil {
 		log.Error("cannot start server", "err", err)
