@@ -38,7 +38,9 @@ type env struct {
 	classpath string   // ZooKeeper 3.8 server classpath (internal/testutil/deps)
 	zkJVM     []string // JVM options before the log and class path arguments
 	warren    string   // warren binary
-	logf      func(format string, args ...any)
+	// serverCPUs, when set, is the taskset CPU list every server runs on.
+	serverCPUs string
+	logf       func(format string, args ...any)
 }
 
 // zkJVMFlags are the JVM options every ZooKeeper server gets, before
@@ -173,8 +175,17 @@ func (c *cluster) configure() error {
 	return nil
 }
 
-// argv is the command line of member m.
+// argv is the command line of member m, under taskset when the servers are
+// pinned (taskset execs the server: same process).
 func (c *cluster) argv(m *member) ([]string, error) {
+	argv, err := c.serverArgv(m)
+	if err != nil || c.env.serverCPUs == "" {
+		return argv, err
+	}
+	return append([]string{"taskset", "-c", c.env.serverCPUs}, argv...), nil
+}
+
+func (c *cluster) serverArgv(m *member) ([]string, error) {
 	if c.kind == kindWarren {
 		return []string{c.env.warren, "server", "-log-level", "info", m.cfgPath}, nil
 	}

@@ -28,7 +28,9 @@ func loadAvg() string {
 }
 
 // describeMachine fills the machine fields of rec.
-func describeMachine(ctx context.Context, rec *machineRecord, java string, zkJVM []string) {
+// serverCPUs is the servers' taskset CPU list ("" when not pinned): the JVM's
+// ergonomics depend on the CPUs it may use.
+func describeMachine(ctx context.Context, rec *machineRecord, java string, zkJVM []string, serverCPUs string) {
 	rec.NProc = runtime.NumCPU()
 	rec.GoVersion = runtime.Version()
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
@@ -68,8 +70,11 @@ func describeMachine(ctx context.Context, rec *machineRecord, java string, zkJVM
 		rec.JavaVersion = strings.Join(lines, "; ")
 	}
 	// The flags the JVM settles on (GC, heap) for the ZooKeeper servers' options.
-	args := append(append([]string{}, zkJVM...), "-XX:+PrintCommandLineFlags", "-version")
-	if out, err := exec.CommandContext(cctx, java, args...).Output(); err == nil {
+	argv := append(append([]string{java}, zkJVM...), "-XX:+PrintCommandLineFlags", "-version")
+	if serverCPUs != "" {
+		argv = append([]string{"taskset", "-c", serverCPUs}, argv...)
+	}
+	if out, err := exec.CommandContext(cctx, argv[0], argv[1:]...).Output(); err == nil {
 		rec.JVMErgonomics = strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
 	}
 }

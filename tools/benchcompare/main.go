@@ -21,15 +21,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -85,6 +88,24 @@ type options struct {
 	command               string
 	quiet                 bool
 	modRoot               string
+	serverCPUs, clientCPU string
+}
+
+func orAll(cpus string) string {
+	if cpus == "" {
+		return "(all)"
+	}
+	return cpus
+}
+
+// pinSelf restricts every thread of this process (and the threads it starts
+// later, which inherit it) to cpus.
+func pinSelf(ctx context.Context, cpus string) error {
+	out, err := exec.CommandContext(ctx, "taskset", "-a", "-p", "-c", cpus, strconv.Itoa(os.Getpid())).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("taskset: %v: %s", err, bytes.TrimSpace(out))
+	}
+	return nil
 }
 
 func splitList(s string) []string {
@@ -131,6 +152,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.runSlack, "run-slack", 5*time.Minute, "bound on a run's setup and cleanup beyond -warmup + -duration")
 	fs.DurationVar(&o.progress, "progress", 0, "internal/bench progress lines on stderr at this interval (0: one line per run)")
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines on stderr")
+	fs.StringVar(&o.serverCPUs, "server-cpus", "", "run every server process on these CPUs (a taskset list such as 1 or 2-3; empty: no pinning)")
+	fs.StringVar(&o.clientCPU, "client-cpus", "", "run this process, the load generator, on these CPUs (taskset list; empty: no pinning)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -276,6 +299,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	t.e.java, t.e.classpath = o.java, o.classpath
 	t.e.zkJVM = zkJVMFlags(o.zkHeap, o.zkJVMArgs)
+	t.e.serverCPUs = o.serverCPUs
+	if o.clientCPU != "" {
+		if err := pinSelf(ctx, o.clientCPU); err != nil {
+			fmt.Fprintf(stderr, "benchcompare: -client-cpus: %v\n", err)
+			return 2
+		}
+	}
 
 	if o.dir == "" {
 		t.root, err = os.MkdirTemp("", "warren-benchcompare-")
@@ -328,11 +358,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	m.Type, m.Started, m.Command = "machine", t.begin.Format(time.RFC3339), o.command
 	m.LoadAvgStart = loadAvg()
 	m.ZKJVMFlags = t.e.zkJVM
-	describeMachine(ctx, m, o.java, t.e.zkJVM)
+	describeMachine(ctx, m, o.java, t.e.zkJVM, o.serverCPUs)
 	m.Settings = fmt.Sprintf("modes %s; workloads %s; %d pairs; %d sessions (watch: %d watchers + 1 writer); %d-byte values; "+
 		"key space %d; %v warmup + %v measured per run; %v pause between runs; bulk load of %d znodes (%d sessions × %d in flight); stop before restart: %s",
 		strings.Join(o.modes, ","), strings.Join(o.workloads, ","), o.pairs, o.sessions, o.watchSess, o.valueSize,
 		o.keys, o.warmup, o.duration, o.settle, o.znodes, o.sessions, o.loadOut, stopName(o.stop))
+	if o.serverCPUs != "" || o.clientCPU != "" {
+		m.Settings += fmt.Sprintf("; servers on CPUs %s, load generator on CPUs %s", orAll(o.serverCPUs), orAll(o.clientCPU))
+	}
 	t.runsAll = len(o.modes) * len(o.workloads) * o.pairs * 2
 	t.logf("machine: %d CPUs, %s; load average %s; root %s", m.NProc, m.CPUModel, m.LoadAvgStart, t.root)
 
