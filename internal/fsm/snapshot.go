@@ -20,7 +20,7 @@ import (
 //	uint64  applied raft index, uint64 its term
 //	uint64  zxid epoch, uint64 epoch start index, uint64 last term, int64 last zxid
 //	uint32  number of ACL lists; each: uint32 length + jute vector<ACL>
-//	uint64  number of nodes; each, in path order (parents first):
+//	uint64  number of nodes; each after its parent (by depth, siblings mostly together):
 //	        uint32 length + jute { ustring path; buffer data; int aclIndex;
 //	        long czxid, mzxid, ctime, mtime, pzxid, ephemeralOwner;
 //	        int version, cversion, aversion, numChildren }
@@ -70,7 +70,7 @@ func (s *Snapshot) LastZxid() int64 { return s.lastZxid }
 
 // WriteTo streams the snapshot body to w.
 func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
-	s.tree.SortByPath() // parents first, as Restore needs; outside the tree lock
+	s.tree.ParentsFirst() // parents first, as Restore needs; outside the tree lock
 	bw := bufio.NewWriterSize(w, 256<<10)
 	cw := &countWriter{w: bw}
 	var hdr []byte

@@ -33,14 +33,10 @@ func TestCaptureIsStable(t *testing.T) {
 			t.Fatalf("capture pairs %s with another node", p)
 		}
 	}
-	c.SortByPath()
-	c.SortByPath() // idempotent
+	c.ParentsFirst()
+	c.ParentsFirst() // idempotent
 	want := dumpCapture(c)
-	for i := 1; i < len(c.Paths); i++ {
-		if c.Paths[i-1] >= c.Paths[i] {
-			t.Fatalf("capture paths not sorted: %v", c.Paths)
-		}
-	}
+	checkParentsFirst(t, c)
 	if len(c.Paths) != tr.Len() {
 		t.Fatalf("capture has %d nodes, tree %d", len(c.Paths), tr.Len())
 	}
@@ -82,7 +78,7 @@ func TestResetInsertRoundTrip(t *testing.T) {
 	want := dump(tr)
 
 	c := tr.Capture()
-	c.SortByPath() // Insert needs parents first
+	c.ParentsFirst() // Insert needs parents first
 	loaded := New()
 	loaded.Create(CreateArgs{Path: "/junk", ACL: proto.OpenACLUnsafe, EphemeralOwner: 9}) // Reset must drop it
 	loaded.Reset()
@@ -104,4 +100,92 @@ func TestResetInsertRoundTrip(t *testing.T) {
 	if &a.ACL[0] != &b.ACL[0] {
 		t.Error("restored ACL lists are not interned")
 	}
+}
+
+// checkParentsFirst fails unless every captured node comes after its parent
+// and each path is paired with its own node.
+func checkParentsFirst(t *testing.T, c *Capture) {
+	t.Helper()
+	seen := map[string]bool{}
+	for i, p := range c.Paths {
+		if p != "/" {
+			if parent, _ := Split(p); !seen[parent] {
+				t.Fatalf("%s comes before its parent %s: %v", p, parent, c.Paths)
+			}
+		}
+		if seen[p] {
+			t.Fatalf("%s captured twice", p)
+		}
+		seen[p] = true
+		if c.Nodes[i] != c.t.Get(p) {
+			t.Fatalf("capture pairs %s with another node", p)
+		}
+	}
+}
+
+// ParentsFirst orders every tree shape so that a Loader accepts it, and
+// keeps each path with its node.
+func TestParentsFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		paths []string
+	}{
+		{"only the root and /zookeeper", nil},
+		{"names that sort between a parent and its children", []string{"/a", "/a-b", "/a/b", "/a-b/c", "/a/b/c", "/a.", "/a./x"}},
+		{"a deep chain", chain(300)},
+		{"wide and deep", wide()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := New()
+			for i, p := range tc.paths {
+				create(tr, p, []byte(p), 0, int64(i+1))
+			}
+			c := tr.Capture()
+			c.ParentsFirst()
+			checkParentsFirst(t, c)
+			if len(c.Paths) != tr.Len() {
+				t.Fatalf("capture has %d nodes, tree %d", len(c.Paths), tr.Len())
+			}
+			loaded := New()
+			loaded.ResetSized(len(c.Paths))
+			ld := loaded.NewLoader()
+			for i, p := range c.Paths {
+				n := *c.Nodes[i]
+				n.ACL = loaded.InternACL(n.ACL)
+				if err := ld.Add(p, &n, c.Nodes[i].NumChildren()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c.Release()
+			if got, want := dump(loaded), dump(tr); got != want {
+				t.Fatalf("loaded tree differs:\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
+func chain(n int) []string {
+	var out []string
+	p := ""
+	for i := range n {
+		p += fmt.Sprintf("/d%d", i%3)
+		out = append(out, p)
+	}
+	return out
+}
+
+func wide() []string {
+	var out []string
+	for i := range 20 {
+		top := fmt.Sprintf("/t%d", i)
+		out = append(out, top)
+		for j := range 30 {
+			mid := fmt.Sprintf("%s/m%d", top, j)
+			out = append(out, mid)
+			for k := range 5 {
+				out = append(out, fmt.Sprintf("%s/l%d", mid, k))
+			}
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package znode
 
 import (
 	"fmt"
+	"hash/maphash"
 	"sort"
 	"strings"
 
@@ -209,18 +210,18 @@ func (t *Tree) mutable(path string) *Node {
 // must not be changed; the tree copies a node before changing it while
 // the capture is open.
 type Capture struct {
-	Paths  []string
-	Nodes  []*Node
-	t      *Tree
-	gen    uint64
-	sorted bool
+	Paths   []string
+	Nodes   []*Node
+	t       *Tree
+	gen     uint64
+	ordered bool
 }
 
 // Capture records every node and switches the tree to copy-on-write until
 // Release. The caller holds the write lock; the capture may then be read
-// without any lock. The nodes are in no particular order: SortByPath (which
-// the caller runs outside the lock: sorting a million paths takes most of a
-// second) puts parents before their children.
+// without any lock. The nodes are in no particular order: ParentsFirst
+// (which the caller runs outside the lock) puts parents before their
+// children.
 func (t *Tree) Capture() *Capture {
 	t.gen++
 	t.cow = true
@@ -232,23 +233,75 @@ func (t *Tree) Capture() *Capture {
 	return c
 }
 
-// SortByPath sorts the capture by path, so that every node comes after its
-// parent (a parent's path is a prefix of its children's). It needs no lock.
-func (c *Capture) SortByPath() {
-	if c.sorted {
+// ParentsFirst orders the capture so that every node comes after its
+// parent: by depth (the number of path elements; "/" first) and, within a
+// depth, grouped by parent (by a hash of the parent's path, so siblings come
+// one after another, which lets a Loader find their parent without a lookup;
+// two parents whose hashes collide may interleave). Two stable counting
+// sorts, linear, without comparing paths: sorting a million paths took
+// about a second of CPU in every snapshot. It needs no lock.
+func (c *Capture) ParentsFirst() {
+	if c.ordered {
 		return
 	}
-	sort.Sort(byPath{c})
-	c.sorted = true
+	c.ordered = true
+	n := len(c.Paths)
+	if n < 2 {
+		return
+	}
+	buckets := 1
+	for buckets < n {
+		buckets <<= 1
+	}
+	seed := maphash.MakeSeed()
+	depth := make([]uint32, n)
+	group := make([]uint32, n)
+	maxDepth := 0
+	for i, p := range c.Paths {
+		if p == "/" {
+			continue // depth 0, group 0
+		}
+		d := strings.Count(p, "/")
+		depth[i] = uint32(d)
+		maxDepth = max(maxDepth, d)
+		parent, _ := Split(p)
+		group[i] = uint32(maphash.String(seed, parent)) & uint32(buckets-1)
+	}
+	// By group, then (stable) by depth: depth-major, group-minor.
+	perm := countingOrder(nil, group, buckets)
+	perm = countingOrder(perm, depth, maxDepth+1)
+	paths := make([]string, n)
+	nodes := make([]*Node, n)
+	for j, i := range perm {
+		paths[j], nodes[j] = c.Paths[i], c.Nodes[i]
+	}
+	c.Paths, c.Nodes = paths, nodes
 }
 
-type byPath struct{ c *Capture }
-
-func (b byPath) Len() int           { return len(b.c.Paths) }
-func (b byPath) Less(i, j int) bool { return b.c.Paths[i] < b.c.Paths[j] }
-func (b byPath) Swap(i, j int) {
-	b.c.Paths[i], b.c.Paths[j] = b.c.Paths[j], b.c.Paths[i]
-	b.c.Nodes[i], b.c.Nodes[j] = b.c.Nodes[j], b.c.Nodes[i]
+// countingOrder stably sorts the indexes in order (0..len(keys)-1 when
+// order is nil) by keys[index] < k and returns them in a new slice.
+func countingOrder(order []int32, keys []uint32, k int) []int32 {
+	count := make([]int, k+1)
+	for _, key := range keys {
+		count[key+1]++
+	}
+	for i := 1; i <= k; i++ {
+		count[i] += count[i-1]
+	}
+	out := make([]int32, len(keys))
+	if order == nil {
+		for i, key := range keys {
+			out[count[key]] = int32(i)
+			count[key]++
+		}
+		return out
+	}
+	for _, i := range order {
+		key := keys[i]
+		out[count[key]] = i
+		count[key]++
+	}
+	return out
 }
 
 // Release ends copy-on-write for this capture. The caller holds the write lock.
