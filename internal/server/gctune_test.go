@@ -10,8 +10,12 @@ func TestTunedGCPercent(t *testing.T) {
 		live uint64
 		want int
 	}{
-		{0, 100},
-		{64 << 20, 100},
+		{0, 6400},       // an empty server: 64 MiB above 1 MiB
+		{1 << 20, 6400}, // small heaps get 64 MiB of headroom
+		{4 << 20, 1600},
+		{32 << 20, 200},
+		{64 << 20, 100}, // from here on, as much as the live heap
+		{100 << 20, 100},
 		{128 << 20, 100},
 		{200 << 20, 64},
 		{256 << 20, 50},
