@@ -249,8 +249,10 @@ func (c *Capture) ParentsFirst() {
 	if n < 2 {
 		return
 	}
+	// A bucket per eight nodes: parents are far fewer than nodes in any
+	// tree with many nodes, so few of them share a bucket.
 	buckets := 1
-	for buckets < n {
+	for buckets < n/8 {
 		buckets <<= 1
 	}
 	seed := maphash.MakeSeed()
@@ -269,22 +271,39 @@ func (c *Capture) ParentsFirst() {
 	}
 	// By group, then (stable) by depth: depth-major, group-minor.
 	perm := countingOrder(nil, group, buckets)
+	group = nil
 	perm = countingOrder(perm, depth, maxDepth+1)
-	paths := make([]string, n)
-	nodes := make([]*Node, n)
-	for j, i := range perm {
-		paths[j], nodes[j] = c.Paths[i], c.Nodes[i]
+	// Apply the permutation in place (position j takes what was at
+	// perm[j]), cycle by cycle, marking each position done with -1: the
+	// capture of a million nodes would otherwise need 24 MB of new slices
+	// while the snapshot is written (and the heap grows by more).
+	for start := range perm {
+		if perm[start] < 0 {
+			continue
+		}
+		path, node := c.Paths[start], c.Nodes[start]
+		j := start
+		for {
+			k := int(perm[j])
+			perm[j] = -1
+			if k == start {
+				c.Paths[j], c.Nodes[j] = path, node
+				break
+			}
+			c.Paths[j], c.Nodes[j] = c.Paths[k], c.Nodes[k]
+			j = k
+		}
 	}
-	c.Paths, c.Nodes = paths, nodes
 }
 
 // countingOrder stably sorts the indexes in order (0..len(keys)-1 when
 // order is nil) by keys[index] < k and returns them in a new slice.
 func countingOrder(order []int32, keys []uint32, k int) []int32 {
-	count := make([]int, k+1)
+	count := make([]int32, k+1)
 	for _, key := range keys {
 		count[key+1]++
 	}
+	// (n fits in int32: a capture of 2^31 nodes would not fit in memory.)
 	for i := 1; i <= k; i++ {
 		count[i] += count[i-1]
 	}
