@@ -8,13 +8,15 @@ import (
 	"github.com/warren-zk/warren/internal/proto"
 )
 
-// dumpCapture renders a capture like dump renders a tree.
+// dumpCapture renders what a snapshot reads of a capture: every field and
+// the number of children (a captured node shares its children set with the
+// live tree, so the names are not part of the capture).
 func dumpCapture(c *Capture) string {
 	var b strings.Builder
 	for i, p := range c.Paths {
 		n := c.Nodes[i]
-		fmt.Fprintf(&b, "%s data=%q acl=%v stat=%+v stored=%d children=%v\n",
-			p, n.Data, n.ACL, n.Stat(), n.Cversion, n.ChildNames())
+		fmt.Fprintf(&b, "%s data=%q acl=%v stat=%+v stored=%d children=%d\n",
+			p, n.Data, n.ACL, n.Stat(), n.Cversion, n.NumChildren())
 	}
 	return b.String()
 }

@@ -41,7 +41,11 @@ type Node struct {
 	Version        int32
 	Cversion       int32 // stored: child creations ever
 	Aversion       int32
-	children       map[string]struct{}
+	// nchildren is len(children), kept apart: a node captured by a
+	// snapshot shares its children set with the copy that replaces it in
+	// the tree (see mutable), so the snapshot reads only this count.
+	nchildren int32
+	children  map[string]struct{}
 	// gen is the tree generation the node was created or cloned in; a node
 	// with gen below the tree's is shared with a snapshot in progress and
 	// must be cloned before it is changed.
@@ -49,7 +53,37 @@ type Node struct {
 }
 
 // NumChildren returns the number of children.
-func (n *Node) NumChildren() int { return len(n.children) }
+func (n *Node) NumChildren() int { return int(n.nchildren) }
+
+// addChild adds name to the children and reports whether it was new.
+func (n *Node) addChild(name string) bool {
+	if n.children == nil {
+		n.children = map[string]struct{}{}
+	}
+	before := len(n.children)
+	n.children[name] = struct{}{}
+	if len(n.children) == before {
+		return false
+	}
+	n.nchildren++
+	return true
+}
+
+// removeChild removes name from the children, if there.
+func (n *Node) removeChild(name string) {
+	if _, ok := n.children[name]; ok {
+		delete(n.children, name)
+		n.nchildren--
+	}
+}
+
+// setChildTable empties the children and sizes the table for size entries.
+func (n *Node) setChildTable(size int) {
+	n.children, n.nchildren = nil, 0
+	if size > 0 {
+		n.children = make(map[string]struct{}, size)
+	}
+}
 
 // Stat returns the node's Stat as clients see it.
 func (n *Node) Stat() proto.Stat {
@@ -57,7 +91,7 @@ func (n *Node) Stat() proto.Stat {
 	if !IsSessionOwner(owner) {
 		owner = 0
 	}
-	nc := int32(len(n.children))
+	nc := n.nchildren
 	return proto.Stat{
 		Czxid: n.Czxid, Mzxid: n.Mzxid, Ctime: n.Ctime, Mtime: n.Mtime,
 		Version: n.Version, Cversion: 2*n.Cversion - nc, Aversion: n.Aversion,
@@ -123,11 +157,7 @@ func (t *Tree) addInitial(path string, acl []proto.ACL, aversion int32) {
 	t.nodes[path] = n
 	t.dataSize += pathLen(path)
 	parent, name := Split(path)
-	p := t.nodes[parent]
-	if p.children == nil {
-		p.children = map[string]struct{}{}
-	}
-	p.children[name] = struct{}{}
+	t.nodes[parent].addChild(name)
 }
 
 // intern returns a shared copy of acl.
@@ -194,21 +224,19 @@ func (t *Tree) mutable(path string) *Node {
 	}
 	c := *n
 	c.gen = t.gen
-	if n.children != nil {
-		// The captured node keeps its own children set: a snapshot reads it
-		// (NumChildren, Stat) without the lock while the tree changes the copy.
-		c.children = make(map[string]struct{}, len(n.children))
-		for k := range n.children {
-			c.children[k] = struct{}{}
-		}
-	}
+	// The copy shares the captured node's children set (copying it would
+	// cost a pass over every child of a large directory at its first change
+	// after each capture): a snapshot reads only the captured node's own
+	// count (NumChildren), never the set.
 	t.nodes[path] = &c
 	return &c
 }
 
 // Capture is a point-in-time view of the tree for a snapshot. Its nodes
 // must not be changed; the tree copies a node before changing it while
-// the capture is open.
+// the capture is open. A captured node's children set is shared with its
+// copy in the tree and keeps changing: read NumChildren, never the names
+// (ChildNames, Walk) of a captured node.
 type Capture struct {
 	Paths   []string
 	Nodes   []*Node
@@ -337,7 +365,7 @@ func (t *Tree) ACLCount() int { return len(t.acls) }
 // exist (snapshots list parents first). Stored fields are taken as given.
 func (t *Tree) Insert(path string, n *Node) {
 	n.ACL = t.intern(n.ACL)
-	n.children = nil
+	n.setChildTable(0)
 	n.gen = t.gen
 	if path == "/" {
 		t.dataSize += int64(len(n.Data)) - int64(len(t.nodes["/"].Data))
@@ -383,10 +411,7 @@ func (t *Tree) NewLoader() *Loader { return &Loader{t: t} }
 // get). It fails if the parent was not added before or the path was.
 func (l *Loader) Add(path string, n *Node, children int) error {
 	t := l.t
-	n.children = nil
-	if children > 0 {
-		n.children = make(map[string]struct{}, children)
-	}
+	n.setChildTable(children)
 	n.gen = t.gen
 	if path == "/" {
 		t.dataSize += int64(len(n.Data)) - int64(len(t.nodes["/"].Data))
@@ -402,13 +427,7 @@ func (l *Loader) Add(path string, n *Node, children int) error {
 		}
 		l.parentPath, l.parent = parentPath, p
 	}
-	p := l.parent
-	if p.children == nil {
-		p.children = map[string]struct{}{}
-	}
-	before := len(p.children)
-	p.children[name] = struct{}{}
-	if len(p.children) == before {
+	if !l.parent.addChild(name) {
 		return fmt.Errorf("node %q appears twice", path)
 	}
 	t.nodes[path] = n
@@ -439,7 +458,7 @@ func (t *Tree) indexOwner(path string, owner int64) {
 func (t *Tree) Reset() {
 	*t = *New()
 	root := t.nodes["/"]
-	root.children = nil
+	root.setChildTable(0)
 	for p := range t.nodes {
 		if p != "/" {
 			delete(t.nodes, p)
@@ -487,10 +506,7 @@ func (t *Tree) Create(a CreateArgs) *Node {
 	n.gen = t.gen
 	parentPath, name := Split(a.Path)
 	p := t.mutable(parentPath)
-	if p.children == nil {
-		p.children = map[string]struct{}{}
-	}
-	p.children[name] = struct{}{}
+	p.addChild(name)
 	p.Cversion++
 	p.Pzxid = a.Zxid
 	t.nodes[a.Path] = n
@@ -507,7 +523,7 @@ func (t *Tree) Delete(path string, zxid int64) {
 	}
 	parentPath, name := Split(path)
 	if p := t.mutable(parentPath); p != nil {
-		delete(p.children, name)
+		p.removeChild(name)
 		p.Pzxid = zxid
 	}
 	delete(t.nodes, path)
@@ -659,11 +675,7 @@ func Join(parent, name string) string { return join(parent, name) }
 // multi). The parent must exist; the caller restores the parent's fields.
 func (t *Tree) Restore(path string, n *Node) {
 	parentPath, name := Split(path)
-	p := t.mutable(parentPath)
-	if p.children == nil {
-		p.children = map[string]struct{}{}
-	}
-	p.children[name] = struct{}{}
+	t.mutable(parentPath).addChild(name)
 	t.nodes[path] = n
 	t.dataSize += pathLen(path) + int64(len(n.Data))
 	t.indexOwner(path, n.EphemeralOwner)

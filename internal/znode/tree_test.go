@@ -37,6 +37,9 @@ func checkInvariants(t *testing.T, tr *Tree) {
 				t.Fatalf("%s lists missing child %q", p, c)
 			}
 		}
+		if int(n.nchildren) != len(n.children) {
+			t.Fatalf("%s counts %d children, has %d", p, n.nchildren, len(n.children))
+		}
 		switch o := n.EphemeralOwner; {
 		case o == ContainerOwner:
 			cont[p] = struct{}{}
