@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +144,32 @@ func TestShellQuote(t *testing.T) {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// With -server-cpus every server runs under taskset (which execs it: the
+// same process, so its pid and VmRSS are the server's); without, directly.
+func TestServerPinning(t *testing.T) {
+	m := &member{cfgPath: "/d/zoo.cfg"}
+	for _, tc := range []struct {
+		cpus string
+		want []string
+	}{
+		{"", []string{"/bin/warren", "server", "-log-level", "info", "/d/zoo.cfg"}},
+		{"1", []string{"taskset", "-c", "1", "/bin/warren", "server", "-log-level", "info", "/d/zoo.cfg"}},
+		{"2-3", []string{"taskset", "-c", "2-3", "/bin/warren", "server", "-log-level", "info", "/d/zoo.cfg"}},
+	} {
+		c := &cluster{kind: kindWarren, env: &env{warren: "/bin/warren", serverCPUs: tc.cpus}}
+		got, err := c.argv(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("-server-cpus %q: argv %q, want %q", tc.cpus, got, tc.want)
+		}
+	}
+	o, err := parseFlags([]string{"-server-cpus", "1", "-client-cpus", "0"}, io.Discard)
+	if err != nil || o.serverCPUs != "1" || o.clientCPU != "0" {
+		t.Fatalf("parseFlags: %+v, %v", o, err)
 	}
 }
