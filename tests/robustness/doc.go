@@ -130,4 +130,11 @@
 // ~40 s) with -robustness.repro; TestRegressionR4 (a member that caught up by snapshot could
 // not restart) in the long version. The leader-one-way nemesis exercises R6 in every run that
 // draws it: an expiry it explains ("one-way-partition") is a failure.
+//
+// Open: U1, session expiries nothing explains when the machine is starved of CPU. Seen twice
+// in TestWarren5Observer: once with a second suite running at the same time, and once in the
+// long version with the servers built with the race detector (-robustness.race, seed
+// 40523821652098: after the leader was SIGSTOPped, the new leader expired keeper sessions 3.5 s
+// after the old one resumed). The same seed without the race detector passes. Not diagnosed;
+// it has no focused reproduction yet.
 package robustness
