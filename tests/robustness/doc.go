@@ -134,7 +134,7 @@
 // Open: U1, session expiries nothing explains when the machine is starved of CPU. Seen twice
 // in TestWarren5Observer: once with a second suite running at the same time, and once in the
 // long version with the servers built with the race detector (-robustness.race, seed
-// 40523821652098: after the leader was SIGSTOPped, the new leader expired keeper sessions 3.5 s
+// 40523821652098: after the leader was SIGSTOPped, the new leader expired keeper sessions about 3 s
 // after the old one resumed). The same seed without the race detector passes. Not diagnosed;
 // it has no focused reproduction yet.
 package robustness
