@@ -18,6 +18,7 @@ import (
 
 	"github.com/warren-zk/warren/internal/config"
 	"github.com/warren-zk/warren/internal/testutil/deps"
+	"github.com/warren-zk/warren/internal/testutil/syncbuf"
 	"github.com/warren-zk/warren/internal/testutil/warrentest"
 	"github.com/warren-zk/warren/internal/testutil/zkoracle"
 )
@@ -316,28 +317,10 @@ func runZkCli(t *testing.T, zkCli, addr string, args []string, script string) ru
 	return run{stdout.String(), stderr.String(), code}
 }
 
-// syncBuffer is a bytes.Buffer safe for the shell's two goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // runWarren runs `warren cli` in-process the same way.
 func runWarren(t *testing.T, addr string, args []string, script string) run {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	start := time.Now()
 	code := runCLI(append([]string{"-server", addr}, args...), strings.NewReader(script), &stdout, &stderr)
 	t.Logf("warren cli %s: %v", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
@@ -576,7 +559,7 @@ func TestCLIFlags(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var stdout, stderr syncBuffer
+			var stdout, stderr syncbuf.Buffer
 			code := runCLI(tc.args, strings.NewReader(""), &stdout, &stderr)
 			if code != tc.code || !strings.Contains(stdout.String(), tc.stdout) || !strings.Contains(stderr.String(), tc.stderr) {
 				t.Errorf("exit %d (want %d)\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout.String(), stderr.String())
@@ -584,7 +567,7 @@ func TestCLIFlags(t *testing.T) {
 		})
 	}
 	// A missing option value is reported, and the default kept.
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	if o := parseCLIArgs([]string{"-server"}, &stderr); o.server != "localhost:2181" || stderr.String() != "Error: no argument found for option -server\n" {
 		t.Errorf("parseCLIArgs(-server) = %+v, %q", o, stderr.String())
 	}

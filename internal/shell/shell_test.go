@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -17,29 +16,12 @@ import (
 	"time"
 
 	"github.com/warren-zk/warren/internal/config"
+	"github.com/warren-zk/warren/internal/testutil/syncbuf"
 	"github.com/warren-zk/warren/internal/testutil/warrentest"
 	"github.com/warren-zk/warren/zk"
 )
 
 var update = flag.Bool("update", false, "rewrite the stored goldens in testdata/")
-
-// lockedBuffer collects what the shell prints on both streams, in order.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func zkConnect(timeout time.Duration) ConnectFunc {
 	return func(ctx context.Context, server string, dialFailed func(error)) (Client, error) {
@@ -140,7 +122,7 @@ func runScript(t *testing.T, addr, script string) (string, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	sh := newShell(addr, &out)
 	if err := sh.Start(); err != nil {
 		t.Fatal(err)
@@ -447,7 +429,7 @@ func TestREPLChrome(t *testing.T) {
 		c.Delete(context.Background(), "/repl", -1)
 		c.Close()
 	}
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	sh := newShell(addr, &out)
 	sh.opts.WaitForConnection = true // a deterministic first prompt
 	if err := sh.Start(); err != nil {
@@ -478,7 +460,7 @@ func TestREPLChrome(t *testing.T) {
 func TestCompleteZnodes(t *testing.T) {
 	t.Parallel()
 	addr := testServer(t)
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	sh := newShell(addr, &out)
 	if err := sh.Start(); err != nil {
 		t.Fatal(err)
@@ -507,7 +489,7 @@ func TestCompleteZnodes(t *testing.T) {
 // as an attempt to connect fails.
 func TestConnectionLoss(t *testing.T) {
 	t.Parallel()
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	refused := errors.New("connection refused")
 	sh := New(Options{
 		Server: "127.0.0.1:1", Timeout: 5 * time.Second, Stdout: &out, Stderr: &out, Version: "test",
@@ -549,7 +531,7 @@ Not connected
 	}
 
 	// -waitforconnection: zkCli dies.
-	out = lockedBuffer{}
+	out = syncbuf.Buffer{}
 	sh = New(Options{
 		Server: "127.0.0.1:1", Timeout: 200 * time.Millisecond, WaitForConnection: true, Stdout: &out, Stderr: &out,
 		Connect: func(ctx context.Context, server string, dialFailed func(error)) (Client, error) {

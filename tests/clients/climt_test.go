@@ -13,6 +13,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/warren-zk/warren/internal/testutil/deps"
+	"github.com/warren-zk/warren/internal/testutil/syncbuf"
 )
 
 // TestCliMT drives the C client's shell, cli_mt: single commands in batch mode (-c, one process
@@ -105,7 +106,7 @@ type shell struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	out    *lockedBuffer
+	out    *syncbuf.Buffer
 	pos    int // output before pos has been consumed by wait
 	cancel context.CancelFunc
 	done   chan error
@@ -117,7 +118,7 @@ func startShell(t *testing.T, path string, args ...string) *shell {
 	cmd := exec.CommandContext(ctx, path, args...)
 	setProcessGroup(cmd)
 	cmd.WaitDelay = 5 * time.Second
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -1,17 +1,16 @@
 package clients
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/warren-zk/warren/internal/config"
+	"github.com/warren-zk/warren/internal/testutil/syncbuf"
 	"github.com/warren-zk/warren/internal/testutil/warrentest"
 )
 
@@ -63,7 +62,7 @@ func run(t *testing.T, c command) (string, error) {
 		cmd.Env = append(cmd.Environ(), c.env...)
 	}
 	cmd.Stdin = strings.NewReader(c.stdin)
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
 	err := cmd.Run()
@@ -82,23 +81,6 @@ func mustRun(t *testing.T, c command) string {
 		t.Fatalf("%s %s: %v\n----- output -----\n%s\n------------------", c.path, strings.Join(c.args, " "), err, out)
 	}
 	return out
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // expectInOrder checks that out contains each of want, in this order (each one after the end of

@@ -20,7 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +29,7 @@ import (
 	"github.com/warren-zk/warren/internal/jute"
 	"github.com/warren-zk/warren/internal/proto"
 	"github.com/warren-zk/warren/internal/server"
+	"github.com/warren-zk/warren/internal/testutil/syncbuf"
 )
 
 // srv is a Warren server started for one test.
@@ -37,7 +37,7 @@ type srv struct {
 	*server.Server
 	Addr, SecureAddr, PeerAddr string
 	Cfg                        *config.Config
-	log                        *logBuffer
+	log                        *syncbuf.Buffer
 }
 
 type options struct {
@@ -51,24 +51,6 @@ type options struct {
 	// peerExtra are more server.N lines; the server then waits for a quorum and does not
 	// serve, so start does not wait for it.
 	peerExtra string
-}
-
-// logBuffer keeps the server's log (to check that secrets never appear in it).
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // start starts a standalone server on 127.0.0.1 with a temporary data directory. Keys in
@@ -121,7 +103,7 @@ func start(t *testing.T, o options) *srv {
 		}
 		opts.SecureListener = sln
 	}
-	lb := &logBuffer{}
+	lb := &syncbuf.Buffer{}
 	var w io.Writer = lb
 	if os.Getenv("WARREN_TEST_LOG") != "" {
 		w = io.MultiWriter(lb, os.Stderr)
