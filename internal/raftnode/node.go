@@ -549,9 +549,16 @@ func (n *Node) Step(m *raftpb.Message) {
 	}
 }
 
-// ReportUnreachable tells raft that a peer could not be reached.
+// ReportUnreachable tells raft that a peer could not be reached. It never
+// blocks, so Config.Send (which runs on the loop) may call it: when the
+// loop's request queue is full the report is dropped, which only delays
+// raft's switch of that peer to probing until the next failed send reports
+// it again.
 func (n *Node) ReportUnreachable(id uint64) {
-	n.do(func(rn *raft.RawNode) { rn.ReportUnreachable(id) })
+	select {
+	case n.repc <- func(rn *raft.RawNode) { rn.ReportUnreachable(id) }:
+	default:
+	}
 }
 
 // ReportSnapshot tells raft whether a snapshot reached a peer.

@@ -204,6 +204,29 @@ func TestProposeApplyReadIndexRestart(t *testing.T) {
 	}
 }
 
+// ReportUnreachable never blocks, even while the loop is not draining its
+// request queue: Config.Send runs on the loop and may call it for every
+// message it failed to send (a stopped peer with a full queue).
+func TestReportUnreachableNeverBlocks(t *testing.T) {
+	n, err := New(Config{ID: 1, Peers: []uint64{1, 2}, Apply: func([]*raftpb.Entry) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	done := make(chan struct{})
+	go func() {
+		for range 1000 { // far more than the loop's queue holds
+			n.ReportUnreachable(2)
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("ReportUnreachable blocked with the loop not running")
+	}
+}
+
 func TestStopBeforeRun(t *testing.T) {
 	n, err := New(Config{ID: 1, Peers: []uint64{1}, Apply: func([]*raftpb.Entry) {}})
 	if err != nil {
@@ -388,7 +411,7 @@ func (g *group) start(id uint64, log *memLog, r *Restart) {
 				if to := g.node(m.GetTo()); to != nil {
 					to.Step(proto.Clone(m).(*raftpb.Message))
 				} else if from := g.node(id); from != nil && g.unreachable {
-					go from.ReportUnreachable(m.GetTo())
+					from.ReportUnreachable(m.GetTo()) // on the loop, as the server does
 				}
 			}
 		},

@@ -303,9 +303,7 @@ func (s *Server) startupElection() {
 const startupElectionStagger = 300 * time.Millisecond
 
 // sendRaft is raftnode's Send callback (raft loop goroutine: never blocks).
-// A peer that could not be sent to is reported unreachable once per call,
-// from another goroutine: the report goes through the raft loop's request
-// queue, which this goroutine is the one to drain.
+// A peer that could not be sent to is reported unreachable once per call.
 func (s *Server) sendRaft(msgs []*raftpb.Message) {
 	var unreachable []uint64
 	for _, m := range msgs {
@@ -320,7 +318,7 @@ func (s *Server) sendRaft(msgs []*raftpb.Message) {
 		}
 		if err := s.ens.tr.Send(m.GetTo(), transport.KindRaft, b); err != nil && !slices.Contains(unreachable, m.GetTo()) {
 			unreachable = append(unreachable, m.GetTo())
-			go s.node.ReportUnreachable(m.GetTo())
+			s.node.ReportUnreachable(m.GetTo())
 		}
 	}
 }
