@@ -333,6 +333,7 @@ var (
 	ownerRE   = regexp.MustCompile(`(?m)^(ephemeralOwner = 0x)[1-9a-f][0-9a-f]*$`)
 	versionRE = regexp.MustCompile(`(?m)^ZooKeeper CLI version: .*$`)
 	slf4jRE   = regexp.MustCompile(`SLF4J: [^\n]*\n`)
+	watcherRE = regexp.MustCompile(`\nWATCHER::\n|\nWatchedEvent [^\n]*\n`)
 	ephRE     = regexp.MustCompile(`(?m)^\[((/|\$R)[^\]]*)\]$`)
 )
 
@@ -343,20 +344,23 @@ func normalize(out, prefix string) (string, []string) {
 	// SLF4J's complaints (no binding in Debian's classpath) come from
 	// another thread, sometimes in the middle of a line.
 	out = slf4jRE.ReplaceAllString(out, "")
-	var kept, events []string
+	// A notification is printed by the event thread as "\nWATCHER::\n" and
+	// "\nWatchedEvent ...\n" (printMessage: a newline, then the text), each
+	// in one piece but possibly in the middle of a line the main thread is
+	// printing (zkCli's ls has printed "[" and "d]" around them): they are
+	// cut out where they fall, not line by line.
+	var events []string
+	out = watcherRE.ReplaceAllStringFunc(out, func(m string) string {
+		if ev := strings.Trim(m, "\n"); ev != "WATCHER::" {
+			events = append(events, ev)
+		}
+		return ""
+	})
+	var kept []string
 	for _, l := range strings.Split(out, "\n") {
 		switch {
 		case strings.HasPrefix(l, "SLF4J: "), strings.HasPrefix(l, "\tat "),
 			strings.HasPrefix(l, "Caused by: "), strings.HasPrefix(l, "\t... "):
-			continue
-		case l == "WATCHER::", strings.HasPrefix(l, "WatchedEvent "):
-			// printMessage: a blank line, then the text.
-			if n := len(kept); n > 0 && kept[n-1] == "" {
-				kept = kept[:n-1]
-			}
-			if l != "WATCHER::" {
-				events = append(events, l)
-			}
 			continue
 		}
 		kept = append(kept, l)
@@ -573,5 +577,26 @@ func TestCLIFlags(t *testing.T) {
 	}
 	if o := parseCLIArgs([]string{"-r", "get", "-s", "/x"}, &stderr); !o.readOnly || strings.Join(o.command, " ") != "get -s /x" {
 		t.Errorf("parseCLIArgs = %+v", o)
+	}
+}
+
+// Notifications are cut out of zkCli's output wherever the event thread
+// printed them, also in the middle of a line.
+func TestNormalizeNotifications(t *testing.T) {
+	for _, tc := range []struct {
+		name, raw, out string
+		events         []string
+	}{
+		{"between lines", "a\n\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\nb\n",
+			"a\nb\n", []string{"WatchedEvent state:SyncConnected type:None path:null"}},
+		{"inside a line (seen in CI)", "null\n\nWATCHER::\n[\nWatchedEvent state:SyncConnected type:NodeCreated path:/p/w/d\n" +
+			"\nWATCHER::\n\nWatchedEvent state:SyncConnected type:NodeChildrenChanged path:/p/w\nd]\nnext\n",
+			"null\n[d]\nnext\n", []string{"WatchedEvent state:SyncConnected type:NodeChildrenChanged path:$R/w",
+				"WatchedEvent state:SyncConnected type:NodeCreated path:$R/w/d"}},
+	} {
+		out, events := normalize(tc.raw, "/p")
+		if out != tc.out || !slices.Equal(events, tc.events) {
+			t.Errorf("%s: normalize = %q, %q; want %q, %q", tc.name, out, events, tc.out, tc.events)
+		}
 	}
 }
