@@ -63,6 +63,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
+	memProfile := fs.String("memprofile", "", "write a heap profile (live and allocated bytes, by allocating code) to this file at exit (for performance work)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: warren server [flags] [zoo.cfg | port dataDir [tickTime [maxClientCnxns]]]")
 		fs.PrintDefaults()
@@ -126,6 +127,19 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		}
 		defer func() {
 			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			log.Error("cannot create the heap profile", "err", err)
+			return 1
+		}
+		defer func() {
+			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+				log.Error("cannot write the heap profile", "err", err)
+			}
 			f.Close()
 		}()
 	}

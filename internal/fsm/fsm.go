@@ -55,6 +55,13 @@ type FSM struct {
 
 	lastZxid atomic.Int64
 	applied  atomic.Uint64
+
+	// Scratch of Apply (under the write lock), reused so that applying a
+	// single operation allocates neither: its undo log (unused unless
+	// quotas look at it) and its triggers.
+	undo  undoLog
+	trigs []trigger
+	dec   jute.Decoder
 }
 
 // New returns an FSM holding ZooKeeper's initial tree.
@@ -139,11 +146,18 @@ func (f *FSM) Apply(term, index uint64, data []byte) Result {
 	for _, t := range trig {
 		f.watches.Trigger(t.typ, t.path, zxid, t.acl)
 	}
+	if cap(trig) <= 64 { // keep a small slice as the next scratch
+		clear(trig) // without its references
+		f.trigs = trig[:0]
+	}
 	return res
 }
 
-func decode(body []byte, r proto.Record) bool {
-	d := jute.NewDecoder(body)
+// decode decodes an entry's body into r with the FSM's scratch decoder
+// (the write lock held).
+func (f *FSM) decode(body []byte, r proto.Record) bool {
+	d := &f.dec
+	d.Reset(body)
 	r.Decode(d)
 	return d.Err() == nil
 }
@@ -185,15 +199,18 @@ func (f *FSM) applyEntry(e *txn.Entry, zxid int64) (proto.Err, proto.Record, []t
 	switch e.Op {
 	case proto.OpMulti:
 		var req proto.MultiRequest
-		if !decode(e.Body, &req) {
+		if !f.decode(e.Body, &req) {
 			return proto.ErrMarshallingError, nil, nil
 		}
 		return f.multi(e, &req, zxid)
 	case proto.OpReconfig:
 		return proto.ErrReconfigDisabled, nil, nil
 	}
-	var u undoLog
-	code, body := f.applyOp(e, e.Op, nil, zxid, &trig, &u)
+	trig = f.trigs[:0]
+	u := &f.undo
+	code, body := f.applyOp(e, e.Op, nil, zxid, &trig, u)
+	clear(u.steps)
+	u.steps = u.steps[:0]
 	return code, body, trig
 }
 
@@ -273,7 +290,7 @@ func (f *FSM) applyOp(e *txn.Entry, op proto.OpCode, body proto.Record, zxid int
 		if op == proto.OpCheck || body == nil || proto.IsReadOp(op) {
 			return proto.ErrUnimplemented, nil
 		}
-		if !decode(e.Body, body) {
+		if !f.decode(e.Body, body) {
 			return proto.ErrMarshallingError, nil
 		}
 	}

@@ -62,6 +62,15 @@ type conn struct {
 	hsDeadline time.Time // TLS connections: when the handshake must be done (tls.go)
 	sasl       saslState // the SASL exchange (sasl.go), reader goroutine only
 
+	// The reader goroutine's frame buffer and decoder, reused for every
+	// request frame of up to smallFrame bytes. Nothing decoded from a
+	// frame aliases it (the decoders copy), and a write's body is encoded
+	// into its log entry before dispatch returns.
+	frameBuf []byte
+	dec      jute.Decoder
+
+	wdeadline time.Time // the writer goroutine's current write deadline
+
 	outMu      sync.Mutex
 	out        []byte
 	spare      []byte
@@ -74,6 +83,10 @@ type conn struct {
 
 	stats connStats
 }
+
+// smallFrame bounds the request frames read into the connection's reused
+// frame buffer; larger ones get their own.
+const smallFrame = 4 << 10
 
 // connReadBuffer is each connection's read buffer: requests are small, and
 // a larger frame is read past it (readN) rather than through it. Session
@@ -174,9 +187,20 @@ func (c *conn) readBody(n int32) ([]byte, error) {
 	if n < 0 || int(n) > c.s.opts.MaxBuffer {
 		return nil, errClose{fmt.Sprintf("frame length %d out of range", n), false}
 	}
-	buf, err := readN(c.br, int(n))
-	if err != nil {
-		return nil, err
+	var buf []byte
+	if n <= smallFrame {
+		if c.frameBuf == nil {
+			c.frameBuf = make([]byte, smallFrame)
+		}
+		buf = c.frameBuf[:n]
+		if _, err := io.ReadFull(c.br, buf); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if buf, err = readN(c.br, int(n)); err != nil {
+			return nil, err
+		}
 	}
 	c.s.stats.packetsReceived.Add(1)
 	c.stats.received.Add(1)
@@ -283,7 +307,8 @@ func isWrite(op proto.OpCode) bool {
 
 // dispatch handles one request frame.
 func (c *conn) dispatch(frame []byte) error {
-	d := jute.NewDecoder(frame)
+	d := &c.dec
+	d.Reset(frame)
 	var h proto.RequestHeader
 	h.Decode(d)
 	if d.Err() != nil {
@@ -453,9 +478,10 @@ func (c *conn) authIDs() []proto.Id {
 func (c *conn) proposeWrite(it *item, body []byte) error {
 	it.write = true
 	c.enqueue(it)
+	// body aliases the frame: propose encodes the entry before it returns.
 	e := &txn.Entry{
 		Op: it.op, Session: c.sessionID.Load(), Cxid: it.xid,
-		Auth: c.authIDs(), Body: append([]byte(nil), body...),
+		Auth: c.authIDs(), Body: body,
 	}
 	err := c.s.propose(e, func(r fsm.Result) { c.complete(it, r) }, func(err error) {
 		c.s.log.Warn("write dropped; closing connection", "err", err)
@@ -632,7 +658,12 @@ func (c *conn) writeLoop() {
 		closeAfter := c.closeAfter
 		c.outMu.Unlock()
 		if len(buf) > 0 {
-			c.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+			// A write may block for 20 to 30 s: moving the deadline on
+			// every write cost a timer update each time.
+			if now := time.Now(); c.wdeadline.Sub(now) < 20*time.Second {
+				c.wdeadline = now.Add(30 * time.Second)
+				c.nc.SetWriteDeadline(c.wdeadline)
+			}
 			if _, err := c.nc.Write(buf); err != nil {
 				c.close()
 				return

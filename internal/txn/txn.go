@@ -46,7 +46,7 @@ func (x *Entry) Encode(e *jute.Encoder) {
 	e.Buffer(x.Body)
 }
 
-// Decode reads an entry from d.
+// Decode reads an entry from d; Body aliases d's input.
 func (x *Entry) Decode(d *jute.Decoder) {
 	if v := d.Int(); d.Err() == nil && v != Version {
 		d.Fail(fmt.Errorf("txn: unknown entry version %d", v))
@@ -67,17 +67,28 @@ func (x *Entry) Decode(d *jute.Decoder) {
 		x.Auth = nil
 	}
 	x.Timeout = d.Int()
-	x.Body = d.Buffer()
+	x.Body = d.BufferNoCopy()
 }
 
-// Marshal returns the encoded entry.
+// size is the length of the entry's encoding.
+func (x *Entry) size() int {
+	n := 4 + 4 + 8 + 4 + 8 + 8 + 8 + 4 + 4 + 4 + len(x.Body)
+	for i := range x.Auth {
+		n += 8 + len(x.Auth[i].Scheme) + len(x.Auth[i].Id)
+	}
+	return n
+}
+
+// Marshal returns the encoded entry, in one allocation of its exact size.
 func (x *Entry) Marshal() []byte {
-	e := jute.NewEncoder(make([]byte, 0, 64+len(x.Body)))
+	e := jute.NewEncoder(make([]byte, 0, x.size()))
 	x.Encode(e)
 	return e.Bytes()
 }
 
-// Unmarshal decodes an entry; the log is trusted but checked anyway.
+// Unmarshal decodes an entry; the log is trusted but checked anyway. The
+// entry's Body aliases b (Decode too): b must not change while the entry
+// is in use.
 func Unmarshal(b []byte) (*Entry, error) {
 	d := jute.NewDecoder(b)
 	d.MaxBuffer = len(b)

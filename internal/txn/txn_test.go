@@ -31,6 +31,9 @@ func sampleEntries() []Entry {
 func TestEntryRoundTrip(t *testing.T) {
 	for i, in := range sampleEntries() {
 		b := in.Marshal()
+		if len(b) != cap(b) {
+			t.Errorf("entry %d: Marshal allocated %d bytes for %d", i, cap(b), len(b))
+		}
 		out, err := Unmarshal(b)
 		if err != nil {
 			t.Fatalf("entry %d: %v", i, err)

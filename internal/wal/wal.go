@@ -87,6 +87,7 @@ type WAL struct {
 	lastIdx  uint64
 	failed   error
 	buf      []byte
+	ebuf     []byte // scratch for one marshalled entry (Save)
 	syncs    uint64
 	lastSnap SnapshotMark
 	// hsSeq and snapSeq are the segments holding the newest HardState and
@@ -707,9 +708,12 @@ func (w *WAL) Save(hs *raftpb.HardState, ents []*raftpb.Entry, mustSync bool) er
 	}
 	b := w.buf[:0]
 	for _, e := range ents {
-		p, err := proto.Marshal(e)
+		p, err := proto.MarshalOptions{}.MarshalAppend(w.ebuf[:0], e)
 		if err != nil {
 			return fmt.Errorf("wal: encode entry: %w", err)
+		}
+		if cap(p) <= 1<<20 {
+			w.ebuf = p // the next entry's scratch (appendRecord copies p)
 		}
 		if len(p) > maxRecord {
 			return fmt.Errorf("wal: entry %d is %d bytes, over the %d-byte record limit", e.GetIndex(), len(p), maxRecord)
