@@ -42,8 +42,15 @@ type conn struct {
 	s  *Server
 	nc net.Conn
 	br *bufio.Reader
-	ip string
-	id uint64
+	// The reader goroutine's frame buffer and decoder, reused for every
+	// request frame of up to smallFrame bytes. Nothing decoded from a
+	// frame aliases it (the decoders copy), and a write's body is encoded
+	// into its log entry before dispatch returns. (Here, apart from the
+	// fields other goroutines write.)
+	frameBuf []byte
+	dec      jute.Decoder
+	ip       string
+	id       uint64
 
 	sessionID      atomic.Int64
 	timeout        atomic.Int32
@@ -61,13 +68,6 @@ type conn struct {
 
 	hsDeadline time.Time // TLS connections: when the handshake must be done (tls.go)
 	sasl       saslState // the SASL exchange (sasl.go), reader goroutine only
-
-	// The reader goroutine's frame buffer and decoder, reused for every
-	// request frame of up to smallFrame bytes. Nothing decoded from a
-	// frame aliases it (the decoders copy), and a write's body is encoded
-	// into its log entry before dispatch returns.
-	frameBuf []byte
-	dec      jute.Decoder
 
 	wdeadline time.Time // the writer goroutine's current write deadline
 
