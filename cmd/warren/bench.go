@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -62,6 +64,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	children := fs.Int("children", 100, "children: number of children of the listed node")
 	sessionTimeout := fs.Duration("session-timeout", 30*time.Second, "session timeout to request")
 	seed := fs.Uint64("seed", 0, "seed for the key choice (0: fixed default)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file (for performance work)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, benchUsage)
 		fs.PrintDefaults()
@@ -106,6 +109,20 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "warren bench: CPU profile: %v\n", err)
+			return 2
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	go func() {

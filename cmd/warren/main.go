@@ -137,6 +137,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer func() {
+			runtime.GC() // the profile is as of the last collection
 			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
 				log.Error("cannot write the heap profile", "err", err)
 			}
