@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -116,6 +117,9 @@ type errClose struct {
 
 func (e errClose) Error() string { return e.msg }
 
+// errClientClosed ends the connection of a session the client closed.
+var errClientClosed = errClose{"client closed its session", true}
+
 func (c *conn) serve() {
 	go c.writeLoop()
 	err := c.run()
@@ -124,8 +128,17 @@ func (c *conn) serve() {
 		if errors.As(err, &ec) && c.fourLW {
 			c.s.log.Debug("four-letter word answered", "remote", c.nc.RemoteAddr().String())
 		} else if errors.As(err, &ec) {
-			c.s.log.Info("closing connection", "remote", c.nc.RemoteAddr().String(), "reason", ec.msg,
-				"session", fmt.Sprintf("0x%x", c.sessionID.Load()))
+			// A client's own closeSession is routine (ZooKeeper 3.8 logs
+			// closing its socket at DEBUG too): at thousands of sessions a
+			// second the line cost more CPU than the close itself.
+			lvl := slog.LevelInfo
+			if ec == errClientClosed {
+				lvl = slog.LevelDebug
+			}
+			if c.s.log.Enabled(c.s.ctx, lvl) {
+				c.s.log.Log(c.s.ctx, lvl, "closing connection", "remote", c.nc.RemoteAddr().String(), "reason", ec.msg,
+					"session", fmt.Sprintf("0x%x", c.sessionID.Load()))
+			}
 		} else {
 			c.s.log.Debug("connection ended", "remote", c.nc.RemoteAddr().String(), "err", err)
 		}
@@ -330,7 +343,7 @@ func (c *conn) dispatch(frame []byte) error {
 			if err := c.proposeWrite(it, body); err != nil {
 				return err
 			}
-			return errClose{"client closed its session", true}
+			return errClientClosed
 		}
 		return c.proposeWrite(it, body)
 	}

@@ -6,13 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/warren-zk/warren/internal/config"
 	"github.com/warren-zk/warren/internal/jute"
 	"github.com/warren-zk/warren/internal/proto"
+	"github.com/warren-zk/warren/internal/testutil/syncbuf"
 	"github.com/warren-zk/warren/internal/testutil/warrentest"
 )
 
@@ -264,6 +267,34 @@ func TestCloseSessionRepliesThenCloses(t *testing.T) {
 	q.connect(30000, 0, nil, false)
 	if code := q.call(proto.OpExists, &proto.ExistsRequest{Path: "/x"}, nil); code != proto.ErrNoNode {
 		t.Fatalf("ephemeral survived closeSession: %v", code)
+	}
+}
+
+// A client's own closeSession is not logged at INFO (thousands a second
+// under session churn); a connection closed for a problem is.
+func TestConnectionCloseLogLevel(t *testing.T) {
+	var buf syncbuf.Buffer
+	s := warrentest.Start(t, &warrentest.Options{Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	r := dial(t, s.Addr)
+	r.connect(30000, 0, nil, false)
+	if code := r.call(proto.OpCloseSession, nil, nil); code != 0 {
+		t.Fatalf("closeSession: %v", code)
+	}
+	r.expectClosed()
+	q := dial(t, s.Addr)
+	q.connect(30000, 0, nil, false)
+	q.writeFrame([]byte{0, 0}) // shorter than a request header
+	q.expectClosed()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(buf.String(), "malformed request header") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	log := buf.String()
+	if !strings.Contains(log, "closing connection") || !strings.Contains(log, "malformed request header") {
+		t.Errorf("the close for a malformed request was not logged at INFO:\n%s", log)
+	}
+	if strings.Contains(log, "client closed its session") {
+		t.Errorf("a client's closeSession was logged at INFO:\n%s", log)
 	}
 }
 

@@ -24,6 +24,8 @@ type Options struct {
 	ContainerCheckInterval time.Duration
 	// Log, if true, sends the server's log to the test log.
 	Log bool
+	// Logger, if set, is the server's logger (Log is then ignored).
+	Logger *slog.Logger
 	// DataDir, if set, is used instead of a fresh temporary directory (to
 	// restart a server on the same data).
 	DataDir string
@@ -74,6 +76,9 @@ func Start(t testing.TB, opts *Options) *Server {
 		w = testWriter{t}
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if opts.Logger != nil {
+		log = opts.Logger
+	}
 	srv := server.New(cfg, server.Options{Logger: log, Listener: ln, ContainerCheckInterval: opts.ContainerCheckInterval})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
