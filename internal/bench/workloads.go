@@ -276,7 +276,15 @@ func (w *bulkLoad) next(r *runner, s *session) (proto.OpCode, proto.Record, bool
 type watchLoad struct{}
 
 func (watchLoad) setup(ctx context.Context, r *runner) error {
-	return r.ctrl.Call(ctx, proto.OpCreate, &proto.CreateRequest{Path: r.watchTarget, Data: r.value, Acl: proto.OpenACLUnsafe}, nil)
+	if err := r.ctrl.Call(ctx, proto.OpCreate, &proto.CreateRequest{Path: r.watchTarget, Data: r.value, Acl: proto.OpenACLUnsafe}, nil); err != nil {
+		return err
+	}
+	// A watcher connected to another member of an ensemble may not have
+	// the target yet (reads are only ordered within a session), and the
+	// first round would fail with NoNode: every session syncs first.
+	return r.spread(ctx, len(r.sess), func(int) (proto.OpCode, proto.Record) {
+		return proto.OpSync, &proto.SyncRequest{Path: r.watchTarget}
+	})
 }
 
 func (watchLoad) next(*runner, *session) (proto.OpCode, proto.Record, bool, bool) {

