@@ -377,12 +377,23 @@ type applyItem struct {
 
 // applyLoop applies committed entries in order, off the raft loop, so the
 // next batch's fsync overlaps this batch's apply and replies.
+// stallWarning is how long the applier may take over one batch, or the
+// raft loop wait for room in the applier's queue, before it is logged: while
+// the raft loop waits it sends no heartbeats, and members that stop hearing
+// their leader for syncLimit x tickTime stop serving clients.
+const stallWarning = 200 * time.Millisecond
+
 func (n *Node) applyLoop() {
 	defer close(n.applied)
 	for it := range n.applyc {
 		if len(it.ents) > 0 {
 			n.appliedCS = it.cs
+			start := time.Now()
 			n.cfg.Apply(it.ents)
+			if d := time.Since(start); d > stallWarning {
+				n.log.Warn("applying a batch took long", "took", d, "entries", len(it.ents),
+					"first", it.ents[0].GetIndex())
+			}
 		}
 		if it.barrier != nil {
 			close(it.barrier)
@@ -635,97 +646,109 @@ func (n *Node) propose(p proposal) {
 
 func (n *Node) handleReady() error {
 	for n.rn.HasReady() {
-		rd := n.rn.Ready()
-		if rd.SoftState != nil {
-			if old := n.leader.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead && rd.SoftState.Lead != 0 {
-				n.leaderSeen.Store(time.Now().UnixNano())
-			}
-			n.state.Store(int32(rd.SoftState.RaftState))
-		}
-		if rd.HardState != nil && rd.HardState.Term != nil {
-			n.term.Store(rd.HardState.GetTerm())
-		}
-		// A snapshot from the leader is installed (and recorded in the log)
-		// before the entries that follow it are persisted, so the log never
-		// holds entries past a gap that its snapshot record would explain
-		// only later.
-		if !raft.IsEmptySnap(rd.Snapshot) {
-			// Everything committed before the snapshot must be applied
-			// before the state is replaced by it.
-			n.drainApply()
-			if n.cfg.ApplySnapshot == nil {
-				return errors.New("raftnode: received a snapshot but cannot install one")
-			}
-			if err := n.cfg.ApplySnapshot(rd.Snapshot); err != nil {
-				return fmt.Errorf("install snapshot: %w", err)
-			}
-			if err := n.storage.ApplySnapshot(rd.Snapshot); err != nil {
-				return fmt.Errorf("install snapshot: %w", err)
-			}
-			n.cs = proto.Clone(rd.Snapshot.GetMetadata().GetConfState()).(*raftpb.ConfState)
-			n.appliedCS = n.cs // the applier is drained: safe to set here
-		}
-		// Committed entries already in the durable log (those before this
-		// Ready's new entries) go to the applier before the new entries are
-		// persisted: applying batch N and answering its clients overlaps
-		// the fsync of batch N+1. Committed entries that this Ready is
-		// persisting (a follower learns they are committed as it receives
-		// them) are applied only after the fsync.
-		committed, k := rd.CommittedEntries, len(rd.CommittedEntries)
-		if len(rd.Entries) > 0 {
-			first := rd.Entries[0].GetIndex()
-			k = sort.Search(len(committed), func(i int) bool { return committed[i].GetIndex() >= first })
-		}
-		if err := n.dispatch(committed[:k]); err != nil {
+		start := time.Now()
+		if err := n.handleOneReady(); err != nil {
 			return err
 		}
-		committed = committed[k:]
-		// A leader sends its appends before its own fsync: followers
-		// persist in parallel with it (raft thesis §10.2.1; the leader
-		// counts itself in a quorum only once its own write is durable).
-		// Every other member sends after persisting, since its messages
-		// (votes, acknowledgements) promise durable state.
-		sentEarly := false
-		if len(rd.Messages) > 0 && n.cfg.Send != nil && raft.StateType(n.state.Load()) == raft.StateLeader {
-			n.cfg.Send(rd.Messages)
-			sentEarly = true
+		if d := time.Since(start); d > stallWarning {
+			n.log.Warn("handling one raft Ready took long", "took", d)
 		}
-		if n.cfg.Storage != nil {
-			var hs *raftpb.HardState
-			if !raft.IsEmptyHardState(rd.HardState) {
-				hs = rd.HardState
-			}
-			if err := n.cfg.Storage.Save(hs, rd.Entries, rd.MustSync); err != nil {
-				return fmt.Errorf("persist: %w", err)
-			}
-		}
-		if !raft.IsEmptyHardState(rd.HardState) {
-			if err := n.storage.SetHardState(rd.HardState); err != nil {
-				return err
-			}
-		}
-		if len(rd.Entries) > 0 {
-			if err := n.storage.Append(rd.Entries); err != nil {
-				return err
-			}
-		}
-		if len(rd.Messages) > 0 && n.cfg.Send != nil && !sentEarly {
-			n.cfg.Send(rd.Messages)
-		}
-		for _, rs := range rd.ReadStates {
-			if len(rs.RequestCtx) == 8 {
-				id := binary.BigEndian.Uint64(rs.RequestCtx)
-				if r, ok := n.reads[id]; ok {
-					delete(n.reads, id)
-					r.done <- rs.Index
-				}
-			}
-		}
-		if err := n.dispatch(committed); err != nil {
-			return err
-		}
-		n.rn.Advance(rd)
 	}
+	return nil
+}
+
+// handleOneReady persists, sends and hands to the applier one Ready.
+func (n *Node) handleOneReady() error {
+	rd := n.rn.Ready()
+	if rd.SoftState != nil {
+		if old := n.leader.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead && rd.SoftState.Lead != 0 {
+			n.leaderSeen.Store(time.Now().UnixNano())
+		}
+		n.state.Store(int32(rd.SoftState.RaftState))
+	}
+	if rd.HardState != nil && rd.HardState.Term != nil {
+		n.term.Store(rd.HardState.GetTerm())
+	}
+	// A snapshot from the leader is installed (and recorded in the log)
+	// before the entries that follow it are persisted, so the log never
+	// holds entries past a gap that its snapshot record would explain
+	// only later.
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		// Everything committed before the snapshot must be applied
+		// before the state is replaced by it.
+		n.drainApply()
+		if n.cfg.ApplySnapshot == nil {
+			return errors.New("raftnode: received a snapshot but cannot install one")
+		}
+		if err := n.cfg.ApplySnapshot(rd.Snapshot); err != nil {
+			return fmt.Errorf("install snapshot: %w", err)
+		}
+		if err := n.storage.ApplySnapshot(rd.Snapshot); err != nil {
+			return fmt.Errorf("install snapshot: %w", err)
+		}
+		n.cs = proto.Clone(rd.Snapshot.GetMetadata().GetConfState()).(*raftpb.ConfState)
+		n.appliedCS = n.cs // the applier is drained: safe to set here
+	}
+	// Committed entries already in the durable log (those before this
+	// Ready's new entries) go to the applier before the new entries are
+	// persisted: applying batch N and answering its clients overlaps
+	// the fsync of batch N+1. Committed entries that this Ready is
+	// persisting (a follower learns they are committed as it receives
+	// them) are applied only after the fsync.
+	committed, k := rd.CommittedEntries, len(rd.CommittedEntries)
+	if len(rd.Entries) > 0 {
+		first := rd.Entries[0].GetIndex()
+		k = sort.Search(len(committed), func(i int) bool { return committed[i].GetIndex() >= first })
+	}
+	if err := n.dispatch(committed[:k]); err != nil {
+		return err
+	}
+	committed = committed[k:]
+	// A leader sends its appends before its own fsync: followers
+	// persist in parallel with it (raft thesis §10.2.1; the leader
+	// counts itself in a quorum only once its own write is durable).
+	// Every other member sends after persisting, since its messages
+	// (votes, acknowledgements) promise durable state.
+	sentEarly := false
+	if len(rd.Messages) > 0 && n.cfg.Send != nil && raft.StateType(n.state.Load()) == raft.StateLeader {
+		n.cfg.Send(rd.Messages)
+		sentEarly = true
+	}
+	if n.cfg.Storage != nil {
+		var hs *raftpb.HardState
+		if !raft.IsEmptyHardState(rd.HardState) {
+			hs = rd.HardState
+		}
+		if err := n.cfg.Storage.Save(hs, rd.Entries, rd.MustSync); err != nil {
+			return fmt.Errorf("persist: %w", err)
+		}
+	}
+	if !raft.IsEmptyHardState(rd.HardState) {
+		if err := n.storage.SetHardState(rd.HardState); err != nil {
+			return err
+		}
+	}
+	if len(rd.Entries) > 0 {
+		if err := n.storage.Append(rd.Entries); err != nil {
+			return err
+		}
+	}
+	if len(rd.Messages) > 0 && n.cfg.Send != nil && !sentEarly {
+		n.cfg.Send(rd.Messages)
+	}
+	for _, rs := range rd.ReadStates {
+		if len(rs.RequestCtx) == 8 {
+			id := binary.BigEndian.Uint64(rs.RequestCtx)
+			if r, ok := n.reads[id]; ok {
+				delete(n.reads, id)
+				r.done <- rs.Index
+			}
+		}
+	}
+	if err := n.dispatch(committed); err != nil {
+		return err
+	}
+	n.rn.Advance(rd)
 	return nil
 }
 
@@ -751,7 +774,18 @@ func (n *Node) dispatch(committed []*raftpb.Entry) error {
 			n.cs = n.rn.ApplyConfChange(cc)
 		}
 	}
-	n.applyc <- applyItem{ents: append([]*raftpb.Entry(nil), committed...), cs: n.cs}
+	it := applyItem{ents: append([]*raftpb.Entry(nil), committed...), cs: n.cs}
+	select {
+	case n.applyc <- it:
+	default:
+		// The applier is behind by a whole queue: the raft loop (and with
+		// it heartbeats and replication) waits for it.
+		start := time.Now()
+		n.applyc <- it
+		if d := time.Since(start); d > stallWarning {
+			n.log.Warn("the raft loop waited for the applier", "took", d)
+		}
+	}
 	return nil
 }
 

@@ -343,6 +343,57 @@ func TestRestartCommitPastTheLog(t *testing.T) {
 	waitCount(t, a2, 21)
 }
 
+// A slow applier is logged, and so is the raft loop waiting for it (it
+// sends no heartbeats meanwhile): the lead to follow when members stop
+// hearing a leader that is alive.
+func TestStallWarnings(t *testing.T) {
+	log, out, a := &memLog{}, &logBuffer{}, &applied{}
+	var stall sync.Once
+	stalling := make(chan struct{})
+	apply := func(ents []*raftpb.Entry) {
+		for _, e := range ents {
+			if string(e.GetData()) == "stall" {
+				stall.Do(func() {
+					close(stalling)
+					time.Sleep(600 * time.Millisecond)
+				})
+			}
+		}
+		a.apply(ents)
+	}
+	n, err := New(Config{ID: 1, Peers: []uint64{1}, Storage: log, Apply: apply, Tick: 10 * time.Millisecond, Logger: out.logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := n.WaitLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Propose(ctx, []byte("stall"), nil); err != nil {
+		t.Fatal(err)
+	}
+	<-stalling
+	// One batch per proposal while the applier sleeps: its queue fills.
+	for i := 0; i < 20; i++ {
+		if err := n.Propose(ctx, []byte(fmt.Sprint(i)), nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	waitCount(t, a, 21)
+	if out.count("applying a batch took long") == 0 {
+		t.Errorf("no warning about the slow batch:\n%s", out.String())
+	}
+	if out.count("the raft loop waited for the applier") == 0 {
+		t.Errorf("no warning about the raft loop waiting:\n%s", out.String())
+	}
+}
+
 // logBuffer collects a node's log lines (every level) for a test to check.
 type logBuffer struct{ syncbuf.Buffer }
 
