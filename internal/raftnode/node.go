@@ -422,6 +422,7 @@ func (n *Node) run(ctx context.Context) {
 	t := time.NewTicker(n.cfg.Tick)
 	defer t.Stop()
 	for {
+		var began time.Time
 		select {
 		case <-ctx.Done():
 			return
@@ -433,6 +434,7 @@ func (n *Node) run(ctx context.Context) {
 				n.leaderSeen.Store(time.Now().UnixNano())
 			}
 		case p := <-n.propc:
+			began = time.Now()
 			n.propose(p)
 		drain:
 			for i := 0; i < maxBatch; i++ {
@@ -444,6 +446,7 @@ func (n *Node) run(ctx context.Context) {
 				}
 			}
 		case m := <-n.recvc:
+			began = time.Now()
 			n.step(m)
 		drainRecv:
 			for i := 0; i < maxBatch; i++ {
@@ -461,6 +464,11 @@ func (n *Node) run(ctx context.Context) {
 			var ctxb [8]byte
 			binary.BigEndian.PutUint64(ctxb[:], r.id)
 			n.rn.ReadIndex(ctxb[:])
+		}
+		if !began.IsZero() {
+			if d := time.Since(began); d > stallWarning {
+				n.log.Warn("stepping a batch of messages or proposals took long", "took", d)
+			}
 		}
 		if err := n.handleReady(); err != nil {
 			n.log.Error("raft ready handling failed; stopping", "err", err)
@@ -646,20 +654,42 @@ func (n *Node) propose(p proposal) {
 
 func (n *Node) handleReady() error {
 	for n.rn.HasReady() {
-		start := time.Now()
-		if err := n.handleOneReady(); err != nil {
+		var ph readyPhases
+		ph.start = time.Now()
+		if err := n.handleOneReady(&ph); err != nil {
 			return err
 		}
-		if d := time.Since(start); d > stallWarning {
-			n.log.Warn("handling one raft Ready took long", "took", d)
+		if d := time.Since(ph.start); d > stallWarning {
+			n.log.Warn("handling one raft Ready took long", "took", d, "ready", ph.ready, "snapshot", ph.snapshot, "apply_before", ph.dispatch1,
+				"send", ph.send, "save", ph.save, "append", ph.append, "apply_after", ph.dispatch2,
+				"entries", ph.entries, "committed", ph.committed, "messages", ph.messages)
 		}
 	}
 	return nil
 }
 
+// readyPhases is where the time of one Ready went (for the slow-Ready
+// warning).
+type readyPhases struct {
+	start                                                     time.Time
+	ready, snapshot, dispatch1, send, save, append, dispatch2 time.Duration
+	entries, committed, messages                              int
+}
+
+// lap returns the time since the previous lap (or start) and starts the next.
+func (ph *readyPhases) lap(prev *time.Time) time.Duration {
+	now := time.Now()
+	d := now.Sub(*prev)
+	*prev = now
+	return d
+}
+
 // handleOneReady persists, sends and hands to the applier one Ready.
-func (n *Node) handleOneReady() error {
+func (n *Node) handleOneReady(ph *readyPhases) error {
+	t := ph.start
 	rd := n.rn.Ready()
+	ph.ready = ph.lap(&t)
+	ph.entries, ph.committed, ph.messages = len(rd.Entries), len(rd.CommittedEntries), len(rd.Messages)
 	if rd.SoftState != nil {
 		if old := n.leader.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead && rd.SoftState.Lead != 0 {
 			n.leaderSeen.Store(time.Now().UnixNano())
@@ -700,9 +730,11 @@ func (n *Node) handleOneReady() error {
 		first := rd.Entries[0].GetIndex()
 		k = sort.Search(len(committed), func(i int) bool { return committed[i].GetIndex() >= first })
 	}
+	ph.snapshot = ph.lap(&t)
 	if err := n.dispatch(committed[:k]); err != nil {
 		return err
 	}
+	ph.dispatch1 = ph.lap(&t)
 	committed = committed[k:]
 	// A leader sends its appends before its own fsync: followers
 	// persist in parallel with it (raft thesis §10.2.1; the leader
@@ -714,6 +746,7 @@ func (n *Node) handleOneReady() error {
 		n.cfg.Send(rd.Messages)
 		sentEarly = true
 	}
+	ph.send = ph.lap(&t)
 	if n.cfg.Storage != nil {
 		var hs *raftpb.HardState
 		if !raft.IsEmptyHardState(rd.HardState) {
@@ -723,6 +756,7 @@ func (n *Node) handleOneReady() error {
 			return fmt.Errorf("persist: %w", err)
 		}
 	}
+	ph.save = ph.lap(&t)
 	if !raft.IsEmptyHardState(rd.HardState) {
 		if err := n.storage.SetHardState(rd.HardState); err != nil {
 			return err
@@ -733,8 +767,10 @@ func (n *Node) handleOneReady() error {
 			return err
 		}
 	}
+	ph.append = ph.lap(&t)
 	if len(rd.Messages) > 0 && n.cfg.Send != nil && !sentEarly {
 		n.cfg.Send(rd.Messages)
+		ph.send = ph.lap(&t)
 	}
 	for _, rs := range rd.ReadStates {
 		if len(rs.RequestCtx) == 8 {
@@ -745,9 +781,11 @@ func (n *Node) handleOneReady() error {
 			}
 		}
 	}
+	ph.lap(&t)
 	if err := n.dispatch(committed); err != nil {
 		return err
 	}
+	ph.dispatch2 = ph.lap(&t)
 	n.rn.Advance(rd)
 	return nil
 }
