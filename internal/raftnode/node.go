@@ -172,13 +172,20 @@ func New(cfg Config) (*Node, error) {
 		}
 	}
 	rc := &raft.Config{
-		Applied:                   applied,
-		ID:                        cfg.ID,
-		ElectionTick:              electionTicks(cfg),
-		HeartbeatTick:             1,
-		Storage:                   st,
-		MaxSizePerMsg:             1 << 20,
-		MaxInflightMsgs:           256,
+		Applied:         applied,
+		ID:              cfg.ID,
+		ElectionTick:    electionTicks(cfg),
+		HeartbeatTick:   1,
+		Storage:         st,
+		MaxSizePerMsg:   1 << 20,
+		MaxInflightMsgs: 256,
+		// A follower far behind (back from a pause, a partition or a
+		// restart) would otherwise get up to MaxInflightMsgs x
+		// MaxSizePerMsg of appends in one Ready, all encoded on the raft
+		// loop: seconds in which the leader sends no heartbeats and every
+		// member stops serving (robustness U1). Bounding the bytes in
+		// flight per follower bounds that work per Ready.
+		MaxInflightBytes:          maxInflightBytes,
 		MaxUncommittedEntriesSize: 64 << 20,
 		CheckQuorum:               true,
 		PreVote:                   true,
@@ -377,6 +384,9 @@ type applyItem struct {
 
 // applyLoop applies committed entries in order, off the raft loop, so the
 // next batch's fsync overlaps this batch's apply and replies.
+// maxInflightBytes bounds the append bytes in flight to one follower.
+const maxInflightBytes = 4 << 20
+
 // stallWarning is how long the applier may take over one batch, or the
 // raft loop wait for room in the applier's queue, before it is logged: while
 // the raft loop waits it sends no heartbeats, and members that stop hearing

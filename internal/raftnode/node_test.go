@@ -394,6 +394,54 @@ func TestStallWarnings(t *testing.T) {
 	}
 }
 
+// A leader catching up a follower that is far behind sends it at most
+// maxInflightBytes of appends (plus one message) at a time, so that one Ready
+// cannot keep the raft loop encoding for seconds (robustness U1).
+func TestCatchUpBoundedPerReady(t *testing.T) {
+	g := newGroup(t, 3, false)
+	lead := g.leader()
+	var follower uint64
+	for _, id := range g.ids {
+		if id != lead.cfg.ID {
+			follower = id
+			break
+		}
+	}
+	log, _, _ := g.member(follower)
+	g.stop(follower)
+	value := strings.Repeat("x", 256<<10)
+	for i := 0; i < 64; i++ { // 16 MiB the follower misses
+		g.propose(fmt.Sprintf("%d-%s", i, value))
+	}
+	var mu sync.Mutex
+	most := 0
+	g.mu.Lock()
+	g.sent = func(from uint64, msgs []*raftpb.Message) {
+		n := 0
+		for _, m := range msgs {
+			if m.GetTo() == follower {
+				for _, e := range m.GetEntries() {
+					n += len(e.GetData())
+				}
+			}
+		}
+		mu.Lock()
+		most = max(most, n)
+		mu.Unlock()
+	}
+	g.mu.Unlock()
+	g.start(follower, log, log.restart())
+	g.propose("after")
+	mu.Lock()
+	defer mu.Unlock()
+	if most > maxInflightBytes+(1<<20) {
+		t.Errorf("one Send carried %d bytes of entries to the lagging follower; want at most %d", most, maxInflightBytes+(1<<20))
+	}
+	if most == 0 {
+		t.Error("the lagging follower was sent no entries")
+	}
+}
+
 // logBuffer collects a node's log lines (every level) for a test to check.
 type logBuffer struct{ syncbuf.Buffer }
 
@@ -411,11 +459,13 @@ type group struct {
 	t           *testing.T
 	ids         []uint64
 	unreachable bool
-	mu          sync.Mutex
-	nodes       map[uint64]*Node
-	logs        map[uint64]*memLog
-	apps        map[uint64]*applied
-	out         map[uint64]*logBuffer
+	// sent, if set, sees every Send call's messages (from member from).
+	sent  func(from uint64, msgs []*raftpb.Message)
+	mu    sync.Mutex
+	nodes map[uint64]*Node
+	logs  map[uint64]*memLog
+	apps  map[uint64]*applied
+	out   map[uint64]*logBuffer
 }
 
 func newGroup(t *testing.T, n int, unreachable bool) *group {
@@ -458,6 +508,12 @@ func (g *group) start(id uint64, log *memLog, r *Restart) {
 		ID: id, Peers: g.ids, Storage: log, Restart: r, Apply: a.apply,
 		Tick: 10 * time.Millisecond, Logger: out.logger(),
 		Send: func(msgs []*raftpb.Message) {
+			g.mu.Lock()
+			sent := g.sent
+			g.mu.Unlock()
+			if sent != nil {
+				sent(id, msgs)
+			}
 			for _, m := range msgs {
 				if to := g.node(m.GetTo()); to != nil {
 					to.Step(proto.Clone(m).(*raftpb.Message))
