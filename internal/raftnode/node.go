@@ -672,7 +672,8 @@ func (n *Node) handleReady() error {
 		if d := time.Since(ph.start); d > stallWarning {
 			n.log.Warn("handling one raft Ready took long", "took", d, "ready", ph.ready, "snapshot", ph.snapshot, "apply_before", ph.dispatch1,
 				"send", ph.send, "save", ph.save, "append", ph.append, "apply_after", ph.dispatch2,
-				"entries", ph.entries, "committed", ph.committed, "messages", ph.messages)
+				"entries", ph.entries, "committed", ph.committed, "messages", ph.messages,
+				"message_entries", ph.msgEntries, "message_bytes", ph.msgBytes)
 		}
 	}
 	return nil
@@ -684,6 +685,7 @@ type readyPhases struct {
 	start                                                     time.Time
 	ready, snapshot, dispatch1, send, save, append, dispatch2 time.Duration
 	entries, committed, messages                              int
+	msgEntries, msgBytes                                      int // what the messages carry
 }
 
 // lap returns the time since the previous lap (or start) and starts the next.
@@ -700,6 +702,12 @@ func (n *Node) handleOneReady(ph *readyPhases) error {
 	rd := n.rn.Ready()
 	ph.ready = ph.lap(&t)
 	ph.entries, ph.committed, ph.messages = len(rd.Entries), len(rd.CommittedEntries), len(rd.Messages)
+	for _, m := range rd.Messages {
+		ph.msgEntries += len(m.GetEntries())
+		for _, e := range m.GetEntries() {
+			ph.msgBytes += len(e.GetData())
+		}
+	}
 	if rd.SoftState != nil {
 		if old := n.leader.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead && rd.SoftState.Lead != 0 {
 			n.leaderSeen.Store(time.Now().UnixNano())
