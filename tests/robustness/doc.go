@@ -131,23 +131,21 @@
 // not restart) in the long version. The leader-one-way nemesis exercises R6 in every run that
 // draws it: an expiry it explains ("one-way-partition") is a failure.
 //
-// Open: U1, session expiries nothing explains when the machine is starved of CPU. Seen twice
-// in TestWarren5Observer: once with a second suite running at the same time, and once in the
-// long version with the servers built with the race detector (-robustness.race, seed
-// 40523821652098: after the leader was SIGSTOPped, the new leader expired keeper sessions about 3 s
-// after the old one resumed). The same seed without the race detector passes. Not diagnosed;
-// it has no focused reproduction yet. Fourth session: the seed above with the race detector
-// passed once (182 s) and failed once on an otherwise idle machine, the same way: about 1 s
-// after the paused old leader resumed, all four followers stopped serving at the same instant
-// with "last heard from a leader 750ms ago; newest touch a leader acknowledged sent 100ms
-// ago" (so the leader's server answered touches while its raft loop sent nothing), turned the
-// keeper clients away twice within a second, and the next leader expired those keepers 3.1 s
-// after it took over: its extension (the 3 s keeper timeout) ran out before they were back,
-// although the members refused no connection from 0.1 s before it took over until an expired
-// keeper's at 4.7 s after (accepted connections are not logged, so whether the keepers tried
-// in between is unknown; the zk client backs off up to 2 s after a pass over the members
-// fails, and the workload's client logs were not kept). Why the raft loop went
-// quiet is not known; raftnode now logs a slow applier, a raft loop waiting for it, and a slow
-// Ready at WARN, so the next failing run says more. A race-built run with another seed, and one
-// beside a second race-built suite, passed.
+// U1 (fourth session: diagnosed, fixed; it had been open since the second): session
+// expiries nothing explained, under CPU starvation, in TestWarren5Observer (seed
+// 40523821652098 with -robustness.race reproduced it in 5 of 6 runs late in the fourth
+// session). A member back from a pause (SIGSTOP) answers every heartbeat and append it missed
+// at once, and in raft's probe state every such response earns it a fresh append of up to
+// MaxSizePerMsg (1 MiB): the leader built hundreds of appends in one Ready (319 messages and
+// 65 MB, 841 and 162 MB, 760 and 296 MB in three of them) and encoded them on its raft loop for
+// 6 to 33 s, sending no heartbeats. Every other member then stopped serving (no two-way contact
+// within syncLimit x tickTime), turned its clients away, and the keeper sessions expired when
+// the next leader's extension ran out. The leader's server had kept answering touches, which
+// is why the members' logs said "last heard from a leader 750ms ago; newest touch a leader
+// acknowledged sent 100ms ago". Found with raftnode's stall warnings (a slow applier, a raft
+// loop waiting for it, slow stepping, and a slow Ready with the time of each phase and what
+// its messages carry). Fixed by bounding the appends in flight per follower (raft's
+// MaxInflightBytes, 4 MiB) and, for the probe state, the entry bytes one Send passes on to a
+// peer (4 MiB; the rest is dropped like a lost message). The seed above then passed 3 of 3
+// race-built runs.
 package robustness
