@@ -35,6 +35,15 @@
 // probes the member's log from its end and sends them. See clampHeartbeat
 // and askNewLeader.
 //
+// Everything on the loop delays heartbeats, and members that stop hearing
+// their leader stop serving. So a leader keeps at most maxInflightBytes of
+// appends in flight to a follower (raft's MaxInflightBytes), and the loop
+// logs at WARN whatever holds it up for more than stallWarning: a slow batch
+// of steps, a slow Ready (with the time of each phase and what its messages
+// carried), the applier being a whole queue behind, or a slow batch in the
+// applier. (Raft's probe state is outside its inflight accounting; the
+// server's Send callback caps the appends per peer per call.)
+//
 // A standalone Warren server is a one-member raft group: the same code path
 // as an ensemble.
 package raftnode

@@ -382,17 +382,18 @@ type applyItem struct {
 	barrier chan struct{}
 }
 
-// applyLoop applies committed entries in order, off the raft loop, so the
-// next batch's fsync overlaps this batch's apply and replies.
 // maxInflightBytes bounds the append bytes in flight to one follower.
 const maxInflightBytes = 4 << 20
 
-// stallWarning is how long the applier may take over one batch, or the
-// raft loop wait for room in the applier's queue, before it is logged: while
-// the raft loop waits it sends no heartbeats, and members that stop hearing
-// their leader for syncLimit x tickTime stop serving clients.
+// stallWarning is how long the applier may take over one batch, the raft
+// loop wait for room in the applier's queue, step a batch of messages, or
+// handle one Ready, before it is logged: while the raft loop is busy it sends
+// no heartbeats, and members that stop hearing their leader for syncLimit x
+// tickTime stop serving clients.
 const stallWarning = 200 * time.Millisecond
 
+// applyLoop applies committed entries in order, off the raft loop, so the
+// next batch's fsync overlaps this batch's apply and replies.
 func (n *Node) applyLoop() {
 	defer close(n.applied)
 	for it := range n.applyc {
