@@ -41,8 +41,10 @@
 // logs at WARN whatever holds it up for more than stallWarning: a slow batch
 // of steps, a slow Ready (with the time of each phase and what its messages
 // carried), the applier being a whole queue behind, or a slow batch in the
-// applier. (Raft's probe state is outside its inflight accounting; the
-// server's Send callback caps the appends per peer per call.)
+// applier. Raft's probe state is outside its inflight accounting (every
+// response from a lagging follower earns it a new append), so each Ready also
+// sends at most maxAppendBytesPerReady of entries to a peer and drops the
+// rest, reporting the peer unreachable as a lost message would.
 //
 // A standalone Warren server is a one-member raft group: the same code path
 // as an ensemble.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -689,25 +690,81 @@ type readyPhases struct {
 	msgEntries, msgBytes                                      int // what the messages carry
 }
 
-// lap returns the time since the previous lap (or start) and starts the next.
-func (ph *readyPhases) lap(prev *time.Time) time.Duration {
+// lap returns the time since *prev and sets *prev to now.
+func lap(prev *time.Time) time.Duration {
 	now := time.Now()
 	d := now.Sub(*prev)
 	*prev = now
 	return d
 }
 
+// maxAppendBytesPerReady bounds the entry bytes one Ready sends to one
+// peer. A follower in raft's probe state gets a new append of up to
+// MaxSizePerMsg for every response it sends (outside raft's inflight
+// accounting), and one that comes back from a pause answers every heartbeat
+// and append it missed at once: a leader then built hundreds of appends in
+// one Ready (296 MB for 760 messages in one robustness run) and encoded them
+// on this loop for half a minute, sending no heartbeats (robustness U1).
+const maxAppendBytesPerReady = 4 << 20
+
+// capAppends returns msgs without the appends to a peer past
+// maxAppendBytesPerReady (a first append is always kept, however large),
+// and the peers that lost some; it counts the entries and bytes the
+// messages carry into ph. Dropping is what a lost message does, which raft
+// tolerates. msgs itself is returned when nothing is dropped.
+func capAppends(msgs []*raftpb.Message, ph *readyPhases) (kept []*raftpb.Message, dropped []uint64) {
+	type peerBytes struct {
+		to uint64
+		n  int
+	}
+	var buf [8]peerBytes
+	used := buf[:0]
+	kept, copied := msgs, false
+	for i, m := range msgs {
+		n := 0
+		for _, e := range m.GetEntries() {
+			n += len(e.GetData())
+		}
+		ph.msgEntries += len(m.GetEntries())
+		ph.msgBytes += n
+		keep := true
+		if m.GetType() == raftpb.MessageType_MsgApp && n > 0 {
+			j := 0
+			for j < len(used) && used[j].to != m.GetTo() {
+				j++
+			}
+			if j == len(used) {
+				used = append(used, peerBytes{to: m.GetTo()})
+			}
+			if used[j].n > 0 && used[j].n+n > maxAppendBytesPerReady {
+				keep = false
+			} else {
+				used[j].n += n
+			}
+		}
+		if !keep {
+			if !copied {
+				kept, copied = append([]*raftpb.Message(nil), msgs[:i]...), true
+			}
+			if !slices.Contains(dropped, m.GetTo()) {
+				dropped = append(dropped, m.GetTo())
+			}
+		} else if copied {
+			kept = append(kept, m)
+		}
+	}
+	return kept, dropped
+}
+
 // handleOneReady persists, sends and hands to the applier one Ready.
 func (n *Node) handleOneReady(ph *readyPhases) error {
 	t := ph.start
 	rd := n.rn.Ready()
-	ph.ready = ph.lap(&t)
+	ph.ready = lap(&t)
 	ph.entries, ph.committed, ph.messages = len(rd.Entries), len(rd.CommittedEntries), len(rd.Messages)
-	for _, m := range rd.Messages {
-		ph.msgEntries += len(m.GetEntries())
-		for _, e := range m.GetEntries() {
-			ph.msgBytes += len(e.GetData())
-		}
+	msgs, dropped := capAppends(rd.Messages, ph)
+	for _, to := range dropped {
+		n.rn.ReportUnreachable(to) // raft probes it again, as after a lost message
 	}
 	if rd.SoftState != nil {
 		if old := n.leader.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead && rd.SoftState.Lead != 0 {
@@ -749,11 +806,11 @@ func (n *Node) handleOneReady(ph *readyPhases) error {
 		first := rd.Entries[0].GetIndex()
 		k = sort.Search(len(committed), func(i int) bool { return committed[i].GetIndex() >= first })
 	}
-	ph.snapshot = ph.lap(&t)
+	ph.snapshot = lap(&t)
 	if err := n.dispatch(committed[:k]); err != nil {
 		return err
 	}
-	ph.dispatch1 = ph.lap(&t)
+	ph.dispatch1 = lap(&t)
 	committed = committed[k:]
 	// A leader sends its appends before its own fsync: followers
 	// persist in parallel with it (raft thesis §10.2.1; the leader
@@ -761,11 +818,11 @@ func (n *Node) handleOneReady(ph *readyPhases) error {
 	// Every other member sends after persisting, since its messages
 	// (votes, acknowledgements) promise durable state.
 	sentEarly := false
-	if len(rd.Messages) > 0 && n.cfg.Send != nil && raft.StateType(n.state.Load()) == raft.StateLeader {
-		n.cfg.Send(rd.Messages)
+	if len(msgs) > 0 && n.cfg.Send != nil && raft.StateType(n.state.Load()) == raft.StateLeader {
+		n.cfg.Send(msgs)
 		sentEarly = true
 	}
-	ph.send = ph.lap(&t)
+	ph.send = lap(&t)
 	if n.cfg.Storage != nil {
 		var hs *raftpb.HardState
 		if !raft.IsEmptyHardState(rd.HardState) {
@@ -775,7 +832,7 @@ func (n *Node) handleOneReady(ph *readyPhases) error {
 			return fmt.Errorf("persist: %w", err)
 		}
 	}
-	ph.save = ph.lap(&t)
+	ph.save = lap(&t)
 	if !raft.IsEmptyHardState(rd.HardState) {
 		if err := n.storage.SetHardState(rd.HardState); err != nil {
 			return err
@@ -786,10 +843,10 @@ func (n *Node) handleOneReady(ph *readyPhases) error {
 			return err
 		}
 	}
-	ph.append = ph.lap(&t)
-	if len(rd.Messages) > 0 && n.cfg.Send != nil && !sentEarly {
-		n.cfg.Send(rd.Messages)
-		ph.send = ph.lap(&t)
+	ph.append = lap(&t)
+	if len(msgs) > 0 && n.cfg.Send != nil && !sentEarly {
+		n.cfg.Send(msgs)
+		ph.send = lap(&t)
 	}
 	for _, rs := range rd.ReadStates {
 		if len(rs.RequestCtx) == 8 {
@@ -800,11 +857,11 @@ func (n *Node) handleOneReady(ph *readyPhases) error {
 			}
 		}
 	}
-	ph.lap(&t)
+	lap(&t)
 	if err := n.dispatch(committed); err != nil {
 		return err
 	}
-	ph.dispatch2 = ph.lap(&t)
+	ph.dispatch2 = lap(&t)
 	n.rn.Advance(rd)
 	return nil
 }

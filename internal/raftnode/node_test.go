@@ -396,7 +396,8 @@ func TestStallWarnings(t *testing.T) {
 
 // A leader catching up a follower that is far behind sends it at most
 // maxInflightBytes of appends (plus one message) at a time, so that one Ready
-// cannot keep the raft loop encoding for seconds (robustness U1).
+// cannot keep the raft loop encoding for seconds (robustness U1): raft's
+// inflight limit in the replicate state, capAppends in the probe state.
 func TestCatchUpBoundedPerReady(t *testing.T) {
 	g := newGroup(t, 3, false)
 	lead := g.leader()
@@ -439,6 +440,62 @@ func TestCatchUpBoundedPerReady(t *testing.T) {
 	}
 	if most == 0 {
 		t.Error("the lagging follower was sent no entries")
+	}
+}
+
+func TestCapAppends(t *testing.T) {
+	app := func(to uint64, sizes ...int) *raftpb.Message {
+		m := &raftpb.Message{Type: raftpb.MessageType_MsgApp.Enum(), To: proto.Uint64(to)}
+		for _, n := range sizes {
+			m.Entries = append(m.Entries, &raftpb.Entry{Data: make([]byte, n)})
+		}
+		return m
+	}
+	heartbeat := func(to uint64) *raftpb.Message {
+		return &raftpb.Message{Type: raftpb.MessageType_MsgHeartbeat.Enum(), To: proto.Uint64(to)}
+	}
+	const mib = 1 << 20
+	tests := []struct {
+		name    string
+		msgs    []*raftpb.Message
+		keep    []int // indexes of the messages kept
+		dropped []uint64
+	}{
+		{"small appends all pass", []*raftpb.Message{app(2, 100), app(2, 100), app(3, 100)}, []int{0, 1, 2}, nil},
+		{"a probe storm to one peer is cut at the budget",
+			[]*raftpb.Message{app(2, mib), app(2, mib), heartbeat(3), app(2, mib), app(2, mib), app(2, mib), app(2, mib)},
+			[]int{0, 1, 2, 3, 4}, []uint64{2}},
+		{"each peer has its own budget",
+			[]*raftpb.Message{app(2, 3*mib), app(3, 3*mib), app(2, 2*mib), app(3, mib)},
+			[]int{0, 1, 3}, []uint64{2}},
+		{"one message over the budget alone still goes", []*raftpb.Message{app(2, 5*mib)}, []int{0}, nil},
+		{"heartbeats and empty appends are never cut",
+			[]*raftpb.Message{app(2, 5*mib), heartbeat(2), app(2), app(2, 10)},
+			[]int{0, 1, 2}, []uint64{2}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var ph readyPhases
+			kept, dropped := capAppends(tc.msgs, &ph)
+			var want []*raftpb.Message
+			for _, i := range tc.keep {
+				want = append(want, tc.msgs[i])
+			}
+			if len(kept) != len(want) {
+				t.Fatalf("kept %d messages, want %d", len(kept), len(want))
+			}
+			for i := range want {
+				if kept[i] != want[i] {
+					t.Errorf("kept[%d] is not message %d", i, tc.keep[i])
+				}
+			}
+			if fmt.Sprint(dropped) != fmt.Sprint(tc.dropped) {
+				t.Errorf("dropped for %v, want %v", dropped, tc.dropped)
+			}
+			if len(tc.dropped) == 0 && len(kept) > 0 && &kept[0] != &tc.msgs[0] {
+				t.Error("nothing dropped, but the messages were copied")
+			}
+		})
 	}
 }
 

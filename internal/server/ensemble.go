@@ -306,19 +306,9 @@ const startupElectionStagger = 300 * time.Millisecond
 // A peer that could not be sent to is reported unreachable once per call.
 func (s *Server) sendRaft(msgs []*raftpb.Message) {
 	var unreachable []uint64
-	var budget appendBudget
 	for _, m := range msgs {
 		if m.GetType() == raftpb.MessageType_MsgSnap {
 			s.sendSnapshot(m)
-			continue
-		}
-		if !budget.allow(m) {
-			// Dropped, as a full queue drops it; raft probes the
-			// follower again.
-			if !slices.Contains(unreachable, m.GetTo()) {
-				unreachable = append(unreachable, m.GetTo())
-				s.node.ReportUnreachable(m.GetTo())
-			}
 			continue
 		}
 		b, err := proto.Marshal(m)
@@ -331,41 +321,6 @@ func (s *Server) sendRaft(msgs []*raftpb.Message) {
 			s.node.ReportUnreachable(m.GetTo())
 		}
 	}
-}
-
-// maxAppendBytesPerSend bounds the entry bytes one Send call passes on to
-// one peer. A follower in raft's probe state gets a new append of up to
-// MaxSizePerMsg for every response it sends, and one that comes back from a
-// pause answers every heartbeat and append it missed at once: a leader then
-// built hundreds of appends in one Ready (296 MB for 760 messages in one
-// robustness run) and encoded them on the raft loop for half a minute,
-// sending no heartbeats meanwhile (U1). Appends past the budget are dropped,
-// which raft tolerates like any lost message.
-const maxAppendBytesPerSend = 4 << 20
-
-// appendBudget counts the entry bytes of the appends to each peer in one
-// Send call.
-type appendBudget map[uint64]int
-
-// allow reports whether m fits the budget of its peer (every message
-// without entries does), and counts it.
-func (b *appendBudget) allow(m *raftpb.Message) bool {
-	if m.GetType() != raftpb.MessageType_MsgApp || len(m.GetEntries()) == 0 {
-		return true
-	}
-	n := 0
-	for _, e := range m.GetEntries() {
-		n += len(e.GetData())
-	}
-	if *b == nil {
-		*b = appendBudget{}
-	}
-	used := (*b)[m.GetTo()]
-	if used > 0 && used+n > maxAppendBytesPerSend {
-		return false
-	}
-	(*b)[m.GetTo()] = used + n
-	return true
 }
 
 // sendSnapshot streams the snapshot file a MsgSnap refers to, in the background.

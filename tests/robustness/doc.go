@@ -145,7 +145,7 @@
 // acknowledged sent 100ms ago". Found with raftnode's stall warnings (a slow applier, a raft
 // loop waiting for it, slow stepping, and a slow Ready with the time of each phase and what
 // its messages carry). Fixed by bounding the appends in flight per follower (raft's
-// MaxInflightBytes, 4 MiB) and, for the probe state, the entry bytes one Send passes on to a
+// MaxInflightBytes, 4 MiB) and, for the probe state, the entry bytes one Ready sends to a
 // peer (4 MiB; the rest is dropped like a lost message). The seed above then passed 3 of 3
 // race-built runs.
 package robustness
