@@ -127,7 +127,7 @@ func dumpSnapshots(w io.Writer, dir string, nodes, show bool) (*txn.ZxidState, e
 				st := n.Stat()
 				fmt.Fprintf(w, "  %s czxid=0x%x mzxid=0x%x pzxid=0x%x ctime=%d mtime=%d version=%d cversion=%d aversion=%d owner=0x%x dataLength=%d numChildren=%d acl=%v\n",
 					p, st.Czxid, st.Mzxid, st.Pzxid, st.Ctime, st.Mtime, st.Version, st.Cversion, st.Aversion,
-					n.EphemeralOwner, st.DataLength, st.NumChildren, n.ACL)
+					n.EphemeralOwner, st.DataLength, st.NumChildren, n.ACL())
 				return true
 			})
 		}

@@ -220,10 +220,10 @@ func (f *FSM) closeSession(id, zxid int64) []trigger {
 		n := f.tree.Get(p)
 		parentPath, _ := znode.Split(p)
 		f.tree.Delete(p, zxid)
-		f.quotaAdd(p, -int64(len(n.Data)), -1, nil)
-		trig = append(trig, trigger{proto.EventNodeDeleted, p, n.ACL})
+		f.quotaAdd(p, -int64(n.DataLen()), -1, nil)
+		trig = append(trig, trigger{proto.EventNodeDeleted, p, n.ACL()})
 		if pn := f.tree.Get(parentPath); pn != nil {
-			trig = append(trig, trigger{proto.EventNodeChildrenChanged, parentPath, pn.ACL})
+			trig = append(trig, trigger{proto.EventNodeChildrenChanged, parentPath, pn.ACL()})
 		}
 	}
 	delete(f.sessions, id)
@@ -257,10 +257,10 @@ func (f *FSM) reap(e *txn.Entry, zxid int64) (proto.Err, proto.Record, []trigger
 	}
 	parentPath, _ := znode.Split(path)
 	f.tree.Delete(path, zxid)
-	f.quotaAdd(path, -int64(len(n.Data)), -1, nil)
-	trig := []trigger{{proto.EventNodeDeleted, path, n.ACL}}
+	f.quotaAdd(path, -int64(n.DataLen()), -1, nil)
+	trig := []trigger{{proto.EventNodeDeleted, path, n.ACL()}}
 	if pn := f.tree.Get(parentPath); pn != nil {
-		trig = append(trig, trigger{proto.EventNodeChildrenChanged, parentPath, pn.ACL})
+		trig = append(trig, trigger{proto.EventNodeChildrenChanged, parentPath, pn.ACL()})
 	}
 	return proto.ErrOK, nil, trig
 }
@@ -275,7 +275,7 @@ func parentOf(path string) string {
 }
 
 func (f *FSM) can(n *znode.Node, perm int32, ids []proto.Id) bool {
-	return acl.Check(n.ACL, perm, ids, f.opts.SkipACL)
+	return acl.Check(n.ACL(), perm, ids, f.opts.SkipACL)
 }
 
 // applyOp applies one write op. body is the decoded request (for multi) or
@@ -369,7 +369,7 @@ func (f *FSM) create(e *txn.Entry, op proto.OpCode, path string, data []byte, ac
 	}
 	u.created(f.tree, path, parent)
 	n := f.tree.Create(znode.CreateArgs{Path: path, Data: data, ACL: fixed, EphemeralOwner: owner, Zxid: zxid, Time: e.Time})
-	*trig = append(*trig, trigger{proto.EventNodeCreated, path, n.ACL}, trigger{proto.EventNodeChildrenChanged, parentPath, parent.ACL})
+	*trig = append(*trig, trigger{proto.EventNodeCreated, path, n.ACL()}, trigger{proto.EventNodeChildrenChanged, parentPath, parent.ACL()})
 	var resp proto.Record = &proto.CreateResponse{Path: path}
 	if op != proto.OpCreate {
 		resp = &proto.Create2Response{Path: path, Stat: n.Stat()}
@@ -404,8 +404,8 @@ func (f *FSM) delete(e *txn.Entry, r *proto.DeleteRequest, zxid int64, trig *[]t
 	}
 	u.deleted(r.Path, n, parent)
 	f.tree.Delete(r.Path, zxid)
-	f.quotaAdd(r.Path, -int64(len(n.Data)), -1, u)
-	*trig = append(*trig, trigger{proto.EventNodeDeleted, r.Path, n.ACL}, trigger{proto.EventNodeChildrenChanged, parentPath, parent.ACL})
+	f.quotaAdd(r.Path, -int64(n.DataLen()), -1, u)
+	*trig = append(*trig, trigger{proto.EventNodeDeleted, r.Path, n.ACL()}, trigger{proto.EventNodeChildrenChanged, parentPath, parent.ACL()})
 	return proto.ErrOK, nil
 }
 
@@ -420,17 +420,17 @@ func (f *FSM) setData(e *txn.Entry, r *proto.SetDataRequest, zxid int64, trig *[
 	if !f.can(n, proto.PermWrite, e.Auth) {
 		return proto.ErrNoAuth, nil
 	}
-	if code := f.checkQuota(r.Path, len(n.Data), len(r.Data), 0, u); code != proto.ErrOK {
+	if code := f.checkQuota(r.Path, n.DataLen(), len(r.Data), 0, u); code != proto.ErrOK {
 		return code, nil
 	}
 	if r.Version != -1 && r.Version != n.Version {
 		return proto.ErrBadVersion, nil
 	}
 	u.dataSet(r.Path, n)
-	oldLen := len(n.Data)
+	oldLen := n.DataLen()
 	n = f.tree.SetData(n, r.Path, r.Data, zxid, e.Time)
 	f.quotaAdd(r.Path, int64(len(r.Data)-oldLen), 0, u)
-	*trig = append(*trig, trigger{proto.EventNodeDataChanged, r.Path, n.ACL})
+	*trig = append(*trig, trigger{proto.EventNodeDataChanged, r.Path, n.ACL()})
 	return proto.ErrOK, &proto.SetDataResponse{Stat: n.Stat()}
 }
 

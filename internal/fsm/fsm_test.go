@@ -118,12 +118,12 @@ func TestCreateEffects(t *testing.T) {
 	// Null data stays null, empty stays empty.
 	h.mustOK(h.create(s1, "/null", nil, open, 0))
 	h.mustOK(h.create(s1, "/empty", []byte{}, open, 0))
-	if h.node("/null").Data != nil || h.node("/empty").Data == nil {
+	if h.node("/null").Data() != nil || h.node("/empty").Data() == nil {
 		t.Error("null/empty data not preserved")
 	}
 	// The ACL is stored as fixed up: duplicates gone, auth expanded.
 	h.mustOK(h.create(s1, "/acl", nil, append(append([]proto.ACL{}, proto.CreatorAllACL...), open[0], open[0]), 0, ipLocal, bobID))
-	if got := h.node("/acl").ACL; !reflect.DeepEqual(got, []proto.ACL{{Perms: proto.PermAll, Id: bobID}, open[0]}) {
+	if got := h.node("/acl").ACL(); !reflect.DeepEqual(got, []proto.ACL{{Perms: proto.PermAll, Id: bobID}, open[0]}) {
 		t.Errorf("fixed-up ACL %v", got)
 	}
 }
@@ -410,7 +410,7 @@ func TestMultiSuccess(t *testing.T) {
 	if h.node("/m/c").EphemeralOwner != znode.ContainerOwner || h.node("/m/a").EphemeralOwner != s1 || !znode.IsTTLOwner(h.node("/m/t").EphemeralOwner) {
 		t.Error("node kinds not applied")
 	}
-	if st := h.stat("/m"); st.Version != 2 || string(h.node("/m").Data) != "e" || h.node("/m").Cversion != 4 {
+	if st := h.stat("/m"); st.Version != 2 || string(h.node("/m").Data()) != "e" || h.node("/m").Cversion != 4 {
 		t.Errorf("/m after multi: %+v", st)
 	}
 	// Each sub-op fires its own watches, in op order, with the multi's zxid.
@@ -511,7 +511,7 @@ func TestMultiFailureIsAtomic(t *testing.T) {
 				// The whole multi succeeds once the failing op is removed.
 				if at == len(ops) {
 					h.mustOK(h.multi(s1, append(append([]proto.MultiOp{}, ops...), tail[0])...))
-					if h.node("/after") == nil || h.node("/r/child").EphemeralOwner != s1 || string(h.node("/ver").Data) != "changed, longer" {
+					if h.node("/after") == nil || h.node("/r/child").EphemeralOwner != s1 || string(h.node("/ver").Data()) != "changed, longer" {
 						t.Error("the successful multi did not apply")
 					}
 				}
@@ -833,7 +833,7 @@ func TestGetACLRedaction(t *testing.T) {
 		}
 	}
 	// Redaction never touches the stored list.
-	if got := h.f.Tree().Get("/n").ACL; !reflect.DeepEqual(got, list) {
+	if got := h.f.Tree().Get("/n").ACL(); !reflect.DeepEqual(got, list) {
 		t.Errorf("stored ACL changed to %v", got)
 	}
 }

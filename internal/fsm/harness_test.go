@@ -155,7 +155,7 @@ func dumpFSM(f *FSM) string {
 	tr := f.Tree()
 	tr.Walk("/", func(p string, n *znode.Node) bool {
 		fmt.Fprintf(&b, "%s data=%q null=%v acl=%v stat=%+v storedCversion=%d owner=%#x children=%v\n",
-			p, n.Data, n.Data == nil, n.ACL, n.Stat(), n.Cversion, n.EphemeralOwner, n.ChildNames())
+			p, n.Data(), n.Data() == nil, n.ACL(), n.Stat(), n.Cversion, n.EphemeralOwner, n.ChildNames())
 		return true
 	})
 	fmt.Fprintf(&b, "len=%d size=%d containers=%v ttls=%v ephemeralCount=%d\n",

@@ -53,7 +53,7 @@ func (f *FSM) quotaCreated(path string, dataLen int, u *undoLog) {
 		var count, bytes int64
 		f.tree.Walk(root, func(_ string, n *znode.Node) bool {
 			count++
-			bytes += int64(len(n.Data))
+			bytes += int64(n.DataLen())
 			return true
 		})
 		st := statsTrack{}
@@ -75,7 +75,7 @@ func (f *FSM) quotaAdd(path string, bytesDiff, countDiff int64, u *undoLog) {
 	if n == nil {
 		return // ZooKeeper logs "Missing count node for stat" and goes on
 	}
-	st := parseStatsTrack(n.Data)
+	st := parseStatsTrack(n.Data())
 	st.set("count", st.get("count")+countDiff)
 	st.set("bytes", st.get("bytes")+bytesDiff)
 	f.setQuotaStats(statPath, st, u)
@@ -246,7 +246,7 @@ func (f *FSM) committedData(path string, u *undoLog) ([]byte, bool) {
 			case undoCreate:
 				return nil, false
 			case undoDelete:
-				return st.node.Data, true
+				return st.node.Data(), true
 			case undoSetData:
 				return st.data, true
 			}
@@ -256,5 +256,5 @@ func (f *FSM) committedData(path string, u *undoLog) ([]byte, bool) {
 	if n == nil {
 		return nil, false
 	}
-	return n.Data, true
+	return n.Data(), true
 }

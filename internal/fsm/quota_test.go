@@ -59,8 +59,8 @@ func (q *quotaFSM) stats(path string, want string) {
 	if n == nil {
 		q.t.Fatalf("no stats node for %s", path)
 	}
-	if string(n.Data) != want {
-		q.t.Fatalf("stats of %s = %q, want %q", path, n.Data, want)
+	if string(n.Data()) != want {
+		q.t.Fatalf("stats of %s = %q, want %q", path, n.Data(), want)
 	}
 }
 

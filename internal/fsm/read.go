@@ -46,7 +46,7 @@ func (f *FSM) GetData(r Reader, path string, setWatch bool) ([]byte, proto.Stat,
 	if setWatch && r.Watcher != nil {
 		f.watches.AddData(path, r.Watcher)
 	}
-	return n.Data, n.Stat(), proto.ErrOK
+	return n.Data(), n.Stat(), proto.ErrOK
 }
 
 // GetChildren implements getChildren and getChildren2 (sorted names).
@@ -74,7 +74,7 @@ func (f *FSM) GetACL(r Reader, path string) ([]proto.ACL, proto.Stat, proto.Err)
 	if !admin && !f.can(n, proto.PermRead, r.Auth) {
 		return nil, proto.Stat{}, proto.ErrNoAuth
 	}
-	list := n.ACL
+	list := n.ACL()
 	if !admin {
 		list = acl.Redact(list)
 	}

@@ -80,17 +80,17 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 	}
 	cw.Write(hdr)
 
-	// ACL table: interned lists share storage, so the first element's
-	// address identifies a list.
-	index := map[*proto.ACL]int32{}
+	// ACL table: nodes with equal lists share the tree's interned copy.
+	index := map[*[]proto.ACL]int32{}
 	var lists [][]proto.ACL
 	for _, n := range s.tree.Nodes {
-		if len(n.ACL) == 0 {
+		r := n.ACLRef()
+		if r == nil {
 			continue
 		}
-		if _, ok := index[&n.ACL[0]]; !ok {
-			index[&n.ACL[0]] = int32(len(lists))
-			lists = append(lists, n.ACL)
+		if _, ok := index[r]; !ok {
+			index[r] = int32(len(lists))
+			lists = append(lists, *r)
 		}
 	}
 	e := jute.NewEncoder(make([]byte, 0, 4096))
@@ -109,10 +109,10 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 		e.Reset()
 		e.Int(0)
 		e.String(s.tree.Paths[i])
-		e.Buffer(n.Data)
+		e.Buffer(n.Data())
 		ai := int32(-1)
-		if len(n.ACL) > 0 {
-			ai = index[&n.ACL[0]]
+		if r := n.ACLRef(); r != nil {
+			ai = index[r]
 		}
 		e.Int(ai)
 		for _, v := range []int64{n.Czxid, n.Mzxid, n.Ctime, n.Mtime, n.Pzxid, n.EphemeralOwner} {
@@ -297,8 +297,9 @@ type loadedNode struct {
 // snapshot uses both cores and little garbage.
 func (f *FSM) loadNodes(rd *snapReader, nn uint64, lists [][]proto.ACL) error {
 	f.tree.ResetSized(int(min(nn, 1<<26)))
+	refs := make([]*[]proto.ACL, len(lists))
 	for i := range lists {
-		lists[i] = f.tree.InternACL(lists[i])
+		refs[i] = f.tree.InternACL(lists[i])
 	}
 	batches := make(chan []loadedNode, 8)
 	stop := make(chan struct{})
@@ -323,7 +324,7 @@ func (f *FSM) loadNodes(rd *snapReader, nn uint64, lists [][]proto.ACL) error {
 			n := &slab[0]
 			slab = slab[1:]
 			path := d.String()
-			n.Data = d.Buffer()
+			n.PutData(d.Buffer())
 			ai := d.Int()
 			n.Czxid, n.Mzxid, n.Ctime, n.Mtime, n.Pzxid, n.EphemeralOwner = d.Long(), d.Long(), d.Long(), d.Long(), d.Long(), d.Long()
 			n.Version, n.Cversion, n.Aversion = d.Int(), d.Int(), d.Int()
@@ -337,7 +338,7 @@ func (f *FSM) loadNodes(rd *snapReader, nn uint64, lists [][]proto.ACL) error {
 					decodeErr = fmt.Errorf("fsm: snapshot node %q: ACL index %d out of range", path, ai)
 					return
 				}
-				n.ACL = lists[ai]
+				n.PutACL(refs[ai])
 			}
 			if path != "/" && znode.ValidatePath(path) != nil {
 				decodeErr = fmt.Errorf("fsm: snapshot node %q: invalid path", path)

@@ -42,7 +42,7 @@ func (u *undoLog) deleted(path string, n, parent *znode.Node) {
 
 func (u *undoLog) dataSet(path string, n *znode.Node) {
 	u.steps = append(u.steps, undoStep{kind: undoSetData, path: path, node: n,
-		data: n.Data, version: n.Version, mzxid: n.Mzxid, mtime: n.Mtime})
+		data: n.Data(), version: n.Version, mzxid: n.Mzxid, mtime: n.Mtime})
 }
 
 // rollback undoes the recorded steps, newest first.

@@ -16,7 +16,7 @@ func dumpCapture(c *Capture) string {
 	for i, p := range c.Paths {
 		n := c.Nodes[i]
 		fmt.Fprintf(&b, "%s data=%q acl=%v stat=%+v stored=%d children=%d\n",
-			p, n.Data, n.ACL, n.Stat(), n.Cversion, n.NumChildren())
+			p, n.Data(), n.ACL(), n.Stat(), n.Cversion, n.NumChildren())
 	}
 	return b.String()
 }
@@ -89,7 +89,8 @@ func TestResetInsertRoundTrip(t *testing.T) {
 	}
 	for i, p := range c.Paths {
 		n := *c.Nodes[i] // a snapshot reader decodes fresh nodes
-		n.ACL = append([]proto.ACL(nil), n.ACL...)
+		acl := append([]proto.ACL(nil), n.ACL()...)
+		n.PutACL(&acl)
 		loaded.Insert(p, &n)
 	}
 	c.Release()
@@ -99,7 +100,7 @@ func TestResetInsertRoundTrip(t *testing.T) {
 	}
 	// Restored nodes share interned ACLs.
 	a, b := loaded.Get("/zookeeper"), loaded.Get("/zookeeper/quota")
-	if &a.ACL[0] != &b.ACL[0] {
+	if &a.ACL()[0] != &b.ACL()[0] {
 		t.Error("restored ACL lists are not interned")
 	}
 }
@@ -153,7 +154,7 @@ func TestParentsFirst(t *testing.T) {
 			ld := loaded.NewLoader()
 			for i, p := range c.Paths {
 				n := *c.Nodes[i]
-				n.ACL = loaded.InternACL(n.ACL)
+				n.PutACL(loaded.InternACL(n.ACL()))
 				if err := ld.Add(p, &n, c.Nodes[i].NumChildren()); err != nil {
 					t.Fatal(err)
 				}

@@ -29,9 +29,10 @@ func TestLoader(t *testing.T) {
 			ld := tr.NewLoader()
 			var err error
 			for i, a := range tc.adds {
-				n := &Node{Data: []byte(a.path), EphemeralOwner: a.owner}
+				n := &Node{EphemeralOwner: a.owner}
+				n.PutData([]byte(a.path))
 				if a.path == "/" {
-					n.Data = nil // as New's root
+					n.PutData(nil) // as New's root
 				}
 				err = ld.Add(a.path, n, a.children)
 				if err != nil && i != len(tc.adds)-1 {
@@ -52,7 +53,9 @@ func TestLoader(t *testing.T) {
 			want.Reset()
 			for _, a := range tc.adds {
 				if a.path != "/" {
-					want.Restore(a.path, &Node{Data: []byte(a.path), EphemeralOwner: a.owner})
+					wn := &Node{EphemeralOwner: a.owner}
+					wn.PutData([]byte(a.path))
+					want.Restore(a.path, wn)
 				}
 			}
 			if tr.Len() != want.Len() || tr.ApproximateDataSize() != want.ApproximateDataSize() {

@@ -3,8 +3,10 @@ package znode
 import (
 	"fmt"
 	"hash/maphash"
+	"math"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/warren-zk/warren/internal/proto"
 )
@@ -30,27 +32,73 @@ func IsSessionOwner(owner int64) bool {
 	return owner != 0 && owner != ContainerOwner && !IsTTLOwner(owner)
 }
 
-// Node is one znode.
+// Node is one znode. It is 96 bytes (TestNodeSize): a million znodes
+// are a million of these, so the data and the ACL are held compactly (a
+// pointer and a 32-bit length; a pointer to the tree's interned list)
+// behind the Data and ACL methods.
 type Node struct {
-	Data           []byte
-	ACL            []proto.ACL
+	// data and dlen are the data: nil data is a node created with null
+	// data (getData answers length -1), a non-nil data with dlen 0 an
+	// empty one. The bytes are never changed once stored.
+	data *byte
+	// acl is the tree's interned copy of the node's ACL (nil: none).
+	acl *[]proto.ACL
+	// children is the set of child names (nil until the first child).
+	children       map[string]struct{}
 	Czxid, Mzxid   int64
 	Ctime, Mtime   int64
 	Pzxid          int64
 	EphemeralOwner int64
-	Version        int32
-	Cversion       int32 // stored: child creations ever
-	Aversion       int32
+	dlen           uint32
+	// gen is the tree generation the node was created or cloned in; a node
+	// with gen below the tree's is shared with a snapshot in progress and
+	// must be cloned before it is changed. (32 bits: a capture a second
+	// would take 136 years to wrap it.)
+	gen      uint32
+	Version  int32
+	Cversion int32 // stored: child creations ever
+	Aversion int32
 	// nchildren is len(children), kept apart: a node captured by a
 	// snapshot shares its children set with the copy that replaces it in
 	// the tree (see mutable), so the snapshot reads only this count.
 	nchildren int32
-	children  map[string]struct{}
-	// gen is the tree generation the node was created or cloned in; a node
-	// with gen below the tree's is shared with a snapshot in progress and
-	// must be cloned before it is changed.
-	gen uint64
 }
+
+// Data returns the node's data: nil if it was created with null data. The
+// caller must not change the bytes (snapshots and replies share them).
+func (n *Node) Data() []byte {
+	if n.data == nil {
+		return nil
+	}
+	return unsafe.Slice(n.data, n.dlen)
+}
+
+// DataLen returns len(n.Data()).
+func (n *Node) DataLen() int { return int(n.dlen) }
+
+// PutData makes b the node's data (for a node not yet in a tree: snapshot
+// loading, tests; Tree.SetData changes a node in the tree). The node keeps
+// b, which must not be changed afterwards.
+func (n *Node) PutData(b []byte) {
+	n.data, n.dlen = unsafe.SliceData(b), uint32(len(b))
+}
+
+// ACL returns the node's ACL, shared with every node that has the same
+// list: the caller must not change it.
+func (n *Node) ACL() []proto.ACL {
+	if n.acl == nil {
+		return nil
+	}
+	return *n.acl
+}
+
+// ACLRef returns the tree's interned list the node points at (nil: no
+// ACL). Nodes with equal lists return the same pointer.
+func (n *Node) ACLRef() *[]proto.ACL { return n.acl }
+
+// PutACL gives a node not yet in a tree the ACL list acl, which must come
+// from the tree's InternACL.
+func (n *Node) PutACL(acl *[]proto.ACL) { n.acl = acl }
 
 // NumChildren returns the number of children.
 func (n *Node) NumChildren() int { return int(n.nchildren) }
@@ -95,7 +143,7 @@ func (n *Node) Stat() proto.Stat {
 	return proto.Stat{
 		Czxid: n.Czxid, Mzxid: n.Mzxid, Ctime: n.Ctime, Mtime: n.Mtime,
 		Version: n.Version, Cversion: 2*n.Cversion - nc, Aversion: n.Aversion,
-		EphemeralOwner: owner, DataLength: int32(len(n.Data)), NumChildren: nc,
+		EphemeralOwner: owner, DataLength: int32(n.DataLen()), NumChildren: nc,
 		Pzxid: n.Pzxid,
 	}
 }
@@ -116,13 +164,13 @@ type Tree struct {
 	ephemerals map[int64]map[string]struct{}
 	containers map[string]struct{}
 	ttls       map[string]struct{}
-	acls       map[string][]proto.ACL
+	acls       map[string]*[]proto.ACL
 	dataSize   int64 // sum of pathLen(path)+len(data) over nodes
 	// lastACL is the list intern returned last (a one-entry cache).
-	lastACL []proto.ACL
+	lastACL *[]proto.ACL
 	// gen is bumped when a snapshot captures the tree; cow is true while
 	// that snapshot may still read captured nodes.
-	gen uint64
+	gen uint32
 	cow bool
 }
 
@@ -140,9 +188,9 @@ func New() *Tree {
 		ephemerals: map[int64]map[string]struct{}{},
 		containers: map[string]struct{}{},
 		ttls:       map[string]struct{}{},
-		acls:       map[string][]proto.ACL{},
+		acls:       map[string]*[]proto.ACL{},
 	}
-	t.nodes["/"] = &Node{Data: []byte{}, ACL: t.intern(proto.OpenACLUnsafe)}
+	t.nodes["/"] = &Node{data: unsafe.SliceData([]byte{}), acl: t.intern(proto.OpenACLUnsafe)}
 	t.dataSize = 1
 	t.addInitial(ZooKeeperPath, proto.OpenACLUnsafe, 0)
 	t.addInitial(QuotaPath, proto.OpenACLUnsafe, 0)
@@ -153,18 +201,22 @@ func New() *Tree {
 }
 
 func (t *Tree) addInitial(path string, acl []proto.ACL, aversion int32) {
-	n := &Node{Data: []byte{}, ACL: t.intern(acl), Aversion: aversion}
+	n := &Node{data: unsafe.SliceData([]byte{}), acl: t.intern(acl), Aversion: aversion}
 	t.nodes[path] = n
 	t.dataSize += pathLen(path)
 	parent, name := Split(path)
 	t.nodes[parent].addChild(name)
 }
 
-// intern returns a shared copy of acl.
-func (t *Tree) intern(acl []proto.ACL) []proto.ACL {
+// intern returns a shared copy of acl, or nil for an empty list.
+func (t *Tree) intern(acl []proto.ACL) *[]proto.ACL {
+	if len(acl) == 0 {
+		return nil
+	}
 	// Most creates repeat the previous list (OPEN_ACL_UNSAFE...): compare
 	// with it before building a key.
-	if last := t.lastACL; len(last) == len(acl) && len(acl) > 0 {
+	if t.lastACL != nil && len(*t.lastACL) == len(acl) {
+		last := *t.lastACL
 		same := true
 		for i := range acl {
 			if acl[i] != last[i] {
@@ -173,7 +225,7 @@ func (t *Tree) intern(acl []proto.ACL) []proto.ACL {
 			}
 		}
 		if same {
-			return last
+			return t.lastACL
 		}
 	}
 	s := t.internSlow(acl)
@@ -181,7 +233,7 @@ func (t *Tree) intern(acl []proto.ACL) []proto.ACL {
 	return s
 }
 
-func (t *Tree) internSlow(acl []proto.ACL) []proto.ACL {
+func (t *Tree) internSlow(acl []proto.ACL) *[]proto.ACL {
 	var b strings.Builder
 	for _, a := range acl {
 		// All four perms bytes and length-prefixed strings: ids may contain
@@ -201,8 +253,8 @@ func (t *Tree) internSlow(acl []proto.ACL) []proto.ACL {
 		return s
 	}
 	s := append([]proto.ACL(nil), acl...)
-	t.acls[k] = s
-	return s
+	t.acls[k] = &s
+	return &s
 }
 
 // Split returns the parent path and the last component of a path. The parent
@@ -241,7 +293,7 @@ type Capture struct {
 	Paths   []string
 	Nodes   []*Node
 	t       *Tree
-	gen     uint64
+	gen     uint32
 	ordered bool
 }
 
@@ -251,6 +303,14 @@ type Capture struct {
 // (which the caller runs outside the lock) puts parents before their
 // children.
 func (t *Tree) Capture() *Capture {
+	if t.gen == math.MaxUint32 {
+		// Start the generations again rather than wrap: every node becomes
+		// older than the new capture, so it is copied before a change.
+		for _, n := range t.nodes {
+			n.gen = 0
+		}
+		t.gen = 0
+	}
 	t.gen++
 	t.cow = true
 	c := &Capture{Paths: make([]string, 0, len(t.nodes)), Nodes: make([]*Node, 0, len(t.nodes)), t: t, gen: t.gen}
@@ -364,23 +424,24 @@ func (t *Tree) ACLCount() int { return len(t.acls) }
 // Insert adds a node as loaded from a snapshot: the parent must already
 // exist (snapshots list parents first). Stored fields are taken as given.
 func (t *Tree) Insert(path string, n *Node) {
-	n.ACL = t.intern(n.ACL)
+	n.acl = t.intern(n.ACL())
 	n.setChildTable(0)
 	n.gen = t.gen
 	if path == "/" {
-		t.dataSize += int64(len(n.Data)) - int64(len(t.nodes["/"].Data))
+		t.dataSize += int64(n.DataLen()) - int64(t.nodes["/"].DataLen())
 		t.nodes["/"] = n
 		return
 	}
 	if old := t.nodes[path]; old != nil {
-		t.dataSize -= pathLen(path) + int64(len(old.Data))
+		t.dataSize -= pathLen(path) + int64(old.DataLen())
 	}
 	t.Restore(path, n)
 }
 
 // InternACL returns the tree's shared copy of acl (for snapshot loading:
-// intern each list once, then Load nodes that use it).
-func (t *Tree) InternACL(acl []proto.ACL) []proto.ACL { return t.intern(acl) }
+// intern each list once, then give it to the nodes that use it with
+// Node.PutACL). An empty list gives nil.
+func (t *Tree) InternACL(acl []proto.ACL) *[]proto.ACL { return t.intern(acl) }
 
 // ResetSized empties the tree down to "/" and sizes its node table for n
 // nodes, so loading a snapshot does not rehash as it grows.
@@ -414,7 +475,7 @@ func (l *Loader) Add(path string, n *Node, children int) error {
 	n.setChildTable(children)
 	n.gen = t.gen
 	if path == "/" {
-		t.dataSize += int64(len(n.Data)) - int64(len(t.nodes["/"].Data))
+		t.dataSize += int64(n.DataLen()) - int64(t.nodes["/"].DataLen())
 		t.nodes["/"] = n
 		l.parentPath, l.parent = "", nil
 		return nil
@@ -431,7 +492,7 @@ func (l *Loader) Add(path string, n *Node, children int) error {
 		return fmt.Errorf("node %q appears twice", path)
 	}
 	t.nodes[path] = n
-	t.dataSize += pathLen(path) + int64(len(n.Data))
+	t.dataSize += pathLen(path) + int64(n.DataLen())
 	t.indexOwner(path, n.EphemeralOwner)
 	return nil
 }
@@ -498,11 +559,12 @@ type CreateArgs struct {
 // node does not. It updates the parent's stored cversion and pzxid.
 func (t *Tree) Create(a CreateArgs) *Node {
 	n := &Node{
-		Data: a.Data, ACL: t.intern(a.ACL),
+		acl:   t.intern(a.ACL),
 		Czxid: a.Zxid, Mzxid: a.Zxid, Pzxid: a.Zxid,
 		Ctime: a.Time, Mtime: a.Time,
 		EphemeralOwner: a.EphemeralOwner,
 	}
+	n.PutData(a.Data)
 	n.gen = t.gen
 	parentPath, name := Split(a.Path)
 	p := t.mutable(parentPath)
@@ -527,7 +589,7 @@ func (t *Tree) Delete(path string, zxid int64) {
 		p.Pzxid = zxid
 	}
 	delete(t.nodes, path)
-	t.dataSize -= pathLen(path) + int64(len(n.Data))
+	t.dataSize -= pathLen(path) + int64(n.DataLen())
 	switch {
 	case n.EphemeralOwner == ContainerOwner:
 		delete(t.containers, path)
@@ -547,8 +609,8 @@ func (t *Tree) Delete(path string, zxid int64) {
 // node as it now is in the tree (a copy of n while a snapshot is open).
 func (t *Tree) SetData(n *Node, path string, data []byte, zxid, time int64) *Node {
 	n = t.mutable(path)
-	t.dataSize += int64(len(data) - len(n.Data))
-	n.Data = data
+	t.dataSize += int64(len(data) - n.DataLen())
+	n.PutData(data)
 	n.Version++
 	n.Mzxid = zxid
 	n.Mtime = time
@@ -563,8 +625,8 @@ func (t *Tree) ReplaceData(path string, data []byte) *Node {
 	if n == nil {
 		return nil
 	}
-	t.dataSize += int64(len(data) - len(n.Data))
-	n.Data = data
+	t.dataSize += int64(len(data) - n.DataLen())
+	n.PutData(data)
 	return n
 }
 
@@ -579,7 +641,7 @@ func (t *Tree) SetVersion(path string, v int32) {
 // as it now is in the tree.
 func (t *Tree) SetACL(n *Node, path string, acl []proto.ACL) *Node {
 	n = t.mutable(path)
-	n.ACL = t.intern(acl)
+	n.acl = t.intern(acl)
 	n.Aversion++
 	return n
 }
@@ -677,7 +739,7 @@ func (t *Tree) Restore(path string, n *Node) {
 	parentPath, name := Split(path)
 	t.mutable(parentPath).addChild(name)
 	t.nodes[path] = n
-	t.dataSize += pathLen(path) + int64(len(n.Data))
+	t.dataSize += pathLen(path) + int64(n.DataLen())
 	t.indexOwner(path, n.EphemeralOwner)
 }
 

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/warren-zk/warren/internal/proto"
 )
@@ -21,7 +22,7 @@ func checkInvariants(t *testing.T, tr *Tree) {
 	cont := map[string]struct{}{}
 	ttl := map[string]struct{}{}
 	for p, n := range tr.nodes {
-		size += int64(len(p) + len(n.Data))
+		size += int64(len(p) + len(n.Data()))
 		if p != "/" {
 			parent, name := Split(p)
 			pn := tr.nodes[parent]
@@ -101,11 +102,11 @@ func TestInitialTree(t *testing.T) {
 		if got := n.Stat(); got != tc.stat {
 			t.Errorf("%s: stat %+v, want %+v", tc.path, got, tc.stat)
 		}
-		if !reflect.DeepEqual(n.ACL, tc.acl) {
-			t.Errorf("%s: ACL %v, want %v", tc.path, n.ACL, tc.acl)
+		if !reflect.DeepEqual(n.ACL(), tc.acl) {
+			t.Errorf("%s: ACL %v, want %v", tc.path, n.ACL(), tc.acl)
 		}
-		if n.Data == nil || len(n.Data) != 0 {
-			t.Errorf("%s: data %#v, want empty non-null", tc.path, n.Data)
+		if n.Data() == nil || len(n.Data()) != 0 {
+			t.Errorf("%s: data %#v, want empty non-null", tc.path, n.Data())
 		}
 	}
 	if got := tr.Get("/").ChildNames(); !reflect.DeepEqual(got, []string{"zookeeper"}) {
@@ -139,8 +140,8 @@ func TestCreateStat(t *testing.T) {
 	}
 	// Null data is kept null.
 	m := create(tr, "/a/null", nil, 0, 6)
-	if m.Data != nil || m.Stat().DataLength != 0 {
-		t.Errorf("null data: %#v", m.Data)
+	if m.Data() != nil || m.Stat().DataLength != 0 {
+		t.Errorf("null data: %#v", m.Data())
 	}
 	checkInvariants(t, tr)
 	if tr.Len() != 6 {
@@ -219,8 +220,8 @@ func TestSetDataAndACL(t *testing.T) {
 		t.Errorf("version %d after identical setData", n.Version)
 	}
 	n = tr.SetData(n, "/d", nil, 7, 7000)
-	if n.Data != nil || n.Stat().DataLength != 0 || tr.ApproximateDataSize() != size-3 {
-		t.Errorf("setData nil: %#v size %d", n.Data, tr.ApproximateDataSize())
+	if n.Data() != nil || n.Stat().DataLength != 0 || tr.ApproximateDataSize() != size-3 {
+		t.Errorf("setData nil: %#v size %d", n.Data(), tr.ApproximateDataSize())
 	}
 
 	digest := []proto.ACL{{Perms: proto.PermRead, Id: proto.Id{Scheme: "digest", Id: "bob:x"}}}
@@ -228,8 +229,8 @@ func TestSetDataAndACL(t *testing.T) {
 	if n.Aversion != 1 || n.Mzxid != 7 || n.Mtime != 7000 || n.Version != 3 {
 		t.Errorf("after setACL: aversion %d mzxid %d mtime %d version %d", n.Aversion, n.Mzxid, n.Mtime, n.Version)
 	}
-	if !reflect.DeepEqual(n.ACL, digest) {
-		t.Errorf("ACL %v", n.ACL)
+	if !reflect.DeepEqual(n.ACL(), digest) {
+		t.Errorf("ACL %v", n.ACL())
 	}
 	n = tr.SetACL(n, "/d", digest)
 	if n.Aversion != 2 {
@@ -242,14 +243,14 @@ func TestACLInterning(t *testing.T) {
 	tr := New()
 	a := create(tr, "/a", nil, 0, 1)
 	b := create(tr, "/b", nil, 0, 2)
-	if &a.ACL[0] != &b.ACL[0] || &a.ACL[0] != &tr.Get("/").ACL[0] {
+	if &a.ACL()[0] != &b.ACL()[0] || &a.ACL()[0] != &tr.Get("/").ACL()[0] {
 		t.Error("identical ACL lists are not shared")
 	}
 	// The tree keeps its own copy: changing the caller's slice does not leak in.
 	mine := []proto.ACL{{Perms: proto.PermRead, Id: proto.Id{Scheme: "ip", Id: "10.0.0.1"}}}
 	c := tr.Create(CreateArgs{Path: "/c", ACL: mine, Zxid: 3})
 	mine[0].Perms = proto.PermAll
-	if c.ACL[0].Perms != proto.PermRead {
+	if c.ACL()[0].Perms != proto.PermRead {
 		t.Error("Create kept the caller's ACL slice")
 	}
 	// Lists that differ only in perms, order or ids are not merged.
@@ -267,8 +268,8 @@ func TestACLInterning(t *testing.T) {
 	}
 	for i, l := range lists {
 		n := tr.Create(CreateArgs{Path: fmt.Sprintf("/l%d", i), ACL: l, Zxid: int64(10 + i)})
-		if !reflect.DeepEqual(n.ACL, l) {
-			t.Errorf("list %d stored as %v, want %v", i, n.ACL, l)
+		if !reflect.DeepEqual(n.ACL(), l) {
+			t.Errorf("list %d stored as %v, want %v", i, n.ACL(), l)
 		}
 	}
 }
@@ -448,7 +449,7 @@ func dump(tr *Tree) string {
 	var b strings.Builder
 	tr.Walk("/", func(p string, n *Node) bool {
 		fmt.Fprintf(&b, "%s data=%q null=%v acl=%v stat=%+v stored=%d owner=%#x children=%v\n",
-			p, n.Data, n.Data == nil, n.ACL, n.Stat(), n.Cversion, n.EphemeralOwner, n.ChildNames())
+			p, n.Data(), n.Data() == nil, n.ACL(), n.Stat(), n.Cversion, n.EphemeralOwner, n.ChildNames())
 		return true
 	})
 	fmt.Fprintf(&b, "len=%d size=%d eph=%v cont=%v ttl=%v\n", tr.Len(), tr.ApproximateDataSize(),
@@ -488,5 +489,28 @@ func TestApproximateDataSizeCountsUTF16(t *testing.T) {
 	tr.Delete("/\U0001F600", 1)
 	if tr.ApproximateDataSize() != base {
 		t.Fatalf("size %d after deleting, want %d", tr.ApproximateDataSize(), base)
+	}
+}
+
+// A million znodes are a million Nodes: its size is part of Warren's
+// memory per znode (docs/performance.md). Adding a field should be a
+// decision, not an accident.
+func TestNodeSize(t *testing.T) {
+	if got := unsafe.Sizeof(Node{}); got != 96 {
+		t.Fatalf("Node is %d bytes, want 96", got)
+	}
+}
+
+func TestNodeDataNullAndEmpty(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   []byte
+	}{{"null", nil}, {"empty", []byte{}}, {"bytes", []byte("abc")}} {
+		var n Node
+		n.PutData(tc.in)
+		got := n.Data()
+		if (got == nil) != (tc.in == nil) || string(got) != string(tc.in) || n.DataLen() != len(tc.in) {
+			t.Errorf("%s: Data() = %#v (nil %v), DataLen %d", tc.name, got, got == nil, n.DataLen())
+		}
 	}
 }
