@@ -94,6 +94,8 @@ type Node struct {
 	log     *slog.Logger
 
 	propc chan proposal
+	// props is the loop's scratch for a batch of proposals (loop only).
+	props []proposal
 	readc chan readReq
 	recvc chan *raftpb.Message
 	repc  chan func(*raft.RawNode)
@@ -447,16 +449,19 @@ func (n *Node) run(ctx context.Context) {
 			}
 		case p := <-n.propc:
 			began = time.Now()
-			n.propose(p)
+			batch := append(n.props[:0], p)
 		drain:
-			for i := 0; i < maxBatch; i++ {
+			for len(batch) < maxBatch {
 				select {
 				case p := <-n.propc:
-					n.propose(p)
+					batch = append(batch, p)
 				default:
 					break drain
 				}
 			}
+			n.proposeBatch(batch)
+			clear(batch) // the payloads belong to raft's log now
+			n.props = batch[:0]
 		case m := <-n.recvc:
 			began = time.Now()
 			n.step(m)
@@ -654,6 +659,35 @@ func (n *Node) LeaderContact() time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, v)
+}
+
+// proposeBatch proposes the entries of a batch of proposals in one raft
+// message: a leader then appends them together and sends each follower one
+// append for the batch, where proposing them one by one sent one append
+// (and got back one acknowledgement) per entry. Each proposal is still its
+// own entry. If raft drops the batch (no leader, a leadership transfer,
+// too many uncommitted bytes), the proposals are tried one by one, so
+// that a batch fails no proposal that would have succeeded alone.
+func (n *Node) proposeBatch(batch []proposal) {
+	if len(batch) == 1 {
+		n.propose(batch[0])
+		return
+	}
+	ents := make([]*raftpb.Entry, len(batch))
+	for i := range batch {
+		ents[i] = &raftpb.Entry{Data: batch[i].data}
+	}
+	err := n.rn.Step(&raftpb.Message{
+		Type:    raftpb.MessageType_MsgProp.Enum(),
+		From:    proto.Uint64(n.cfg.ID),
+		Entries: ents,
+	})
+	if err == nil {
+		return
+	}
+	for _, p := range batch {
+		n.propose(p)
+	}
 }
 
 func (n *Node) propose(p proposal) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
@@ -440,6 +441,77 @@ func TestCatchUpBoundedPerReady(t *testing.T) {
 	}
 	if most == 0 {
 		t.Error("the lagging follower was sent no entries")
+	}
+}
+
+// Proposals that queue up while the leader's loop is busy are proposed
+// together: each follower gets them in one append (and acknowledges it
+// once), not one append per entry. Each is still its own entry, in order.
+func TestProposalsQueuedTogetherGoInOneAppend(t *testing.T) {
+	g := newGroup(t, 3, false)
+	lead := g.leader()
+	g.propose("warm-up")
+	const k = 100
+	var mu sync.Mutex
+	appends := map[uint64]int{} // follower -> appends carrying batch entries
+	g.mu.Lock()
+	g.sent = func(from uint64, msgs []*raftpb.Message) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range msgs {
+			if m.GetType() != raftpb.MessageType_MsgApp {
+				continue
+			}
+			for _, e := range m.GetEntries() {
+				if strings.HasPrefix(string(e.GetData()), "batch-") {
+					appends[m.GetTo()]++
+					break
+				}
+			}
+		}
+	}
+	g.mu.Unlock()
+	// Hold the leader's loop while the proposals queue up.
+	release := make(chan struct{})
+	held := make(chan struct{})
+	go lead.do(func(*raft.RawNode) { close(held); <-release })
+	<-held
+	for i := 0; i < k; i++ {
+		if err := lead.Propose(context.Background(), []byte(fmt.Sprintf("batch-%03d", i)), func(err error) {
+			t.Errorf("proposal %d dropped: %v", i, err)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(release)
+	g.propose("after")
+	mu.Lock()
+	defer mu.Unlock()
+	for _, id := range g.ids {
+		if id == lead.cfg.ID {
+			continue
+		}
+		if appends[id] == 0 || appends[id] > 2 {
+			t.Errorf("follower %d got the %d queued proposals in %d appends; want 1 (2 if a message size limit split them)", id, k, appends[id])
+		}
+	}
+	for _, id := range g.ids {
+		_, a, _ := g.member(id)
+		data, _ := a.snapshot()
+		var got []string
+		for _, d := range data {
+			if strings.HasPrefix(d, "batch-") {
+				got = append(got, d)
+			}
+		}
+		if len(got) != k {
+			t.Fatalf("member %d applied %d of the %d proposals", id, len(got), k)
+		}
+		for i, d := range got {
+			if want := fmt.Sprintf("batch-%03d", i); d != want {
+				t.Fatalf("member %d applied %q at position %d, want %q", id, d, i, want)
+			}
+		}
 	}
 }
 
