@@ -1,6 +1,8 @@
 // Package raftnode is the only importer of go.etcd.io/raft/v3. It owns one
 // RawNode and drives it from a single event loop: ticks, proposals (drained
-// in batches so many client writes share one Ready cycle and one fsync),
+// in batches so many client writes share one Ready cycle and one fsync, and
+// stepped as one raft message so a leader sends each follower one append for
+// the batch rather than one per entry; each write is still its own entry),
 // messages from peers, ReadIndex requests, and Ready handling in this order:
 // install a snapshot from the leader (after the applier has finished
 // everything committed before it); hand the committed entries that are
