@@ -72,10 +72,21 @@ func Fixup(acl []proto.ACL, ids []proto.Id) ([]proto.ACL, error) {
 	return FixupWith(acl, ids, Schemes{})
 }
 
-// FixupWith is Fixup with the providers of sch registered.
+// FixupWith is Fixup with the providers of sch registered. A list with no
+// duplicates and no auth entry (the usual one: OPEN_ACL_UNSAFE, a digest
+// list) is returned as given, without a copy; the caller must not change it
+// while it uses the result.
 func FixupWith(acl []proto.ACL, ids []proto.Id, sch Schemes) ([]proto.ACL, error) {
 	if len(acl) == 0 {
 		return nil, ErrInvalidACL
+	}
+	if asGiven(acl) {
+		for _, a := range acl {
+			if !validEntry(a, sch) {
+				return nil, ErrInvalidACL
+			}
+		}
+		return acl, nil
 	}
 	uniq := make([]proto.ACL, 0, len(acl))
 	for _, a := range acl {
@@ -92,51 +103,62 @@ func FixupWith(acl []proto.ACL, ids []proto.Id, sch Schemes) ([]proto.ACL, error
 	}
 	out := make([]proto.ACL, 0, len(uniq))
 	for _, a := range uniq {
-		switch a.Id.Scheme {
-		case "world":
-			if a.Id.Id != "anyone" {
+		if a.Id.Scheme != "auth" {
+			if !validEntry(a, sch) {
 				return nil, ErrInvalidACL
 			}
 			out = append(out, a)
-		case "auth":
-			added := false
-			for _, id := range ids {
-				if id.Scheme == "ip" || id.Scheme == "super" {
-					continue
-				}
-				out = append(out, proto.ACL{Perms: a.Perms, Id: id})
-				added = true
+			continue
+		}
+		added := false
+		for _, id := range ids {
+			if id.Scheme == "ip" || id.Scheme == "super" {
+				continue
 			}
-			if !added {
-				return nil, ErrInvalidACL
-			}
-		case "digest":
-			if sch.DigestDisabled || !validDigestID(a.Id.Id) {
-				return nil, ErrInvalidACL
-			}
-			out = append(out, a)
-		case "x509":
-			if !sch.X509 || !tlsutil.ValidDN(a.Id.Id) {
-				return nil, ErrInvalidACL
-			}
-			out = append(out, a)
-		case "sasl":
-			if !sch.SASL || !ValidKerberosName(a.Id.Id) {
-				return nil, ErrInvalidACL
-			}
-			out = append(out, a)
-		case "ip":
-			if !ValidIP(a.Id.Id) {
-				return nil, ErrInvalidACL
-			}
-			out = append(out, a)
-		default:
-			// No provider for any other scheme (custom
-			// zookeeper.authProvider.N classes are not supported): InvalidACL.
+			out = append(out, proto.ACL{Perms: a.Perms, Id: id})
+			added = true
+		}
+		if !added {
 			return nil, ErrInvalidACL
 		}
 	}
 	return out, nil
+}
+
+// asGiven reports whether FixupWith would store acl unchanged if it is
+// valid: no entry repeats another and none is of scheme auth.
+func asGiven(acl []proto.ACL) bool {
+	for i, a := range acl {
+		if a.Id.Scheme == "auth" {
+			return false
+		}
+		for _, b := range acl[:i] {
+			if a == b {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// validEntry reports whether an entry of any scheme but auth is valid.
+func validEntry(a proto.ACL, sch Schemes) bool {
+	switch a.Id.Scheme {
+	case "world":
+		return a.Id.Id == "anyone"
+	case "digest":
+		return !sch.DigestDisabled && validDigestID(a.Id.Id)
+	case "x509":
+		return sch.X509 && tlsutil.ValidDN(a.Id.Id)
+	case "sasl":
+		return sch.SASL && ValidKerberosName(a.Id.Id)
+	case "ip":
+		return ValidIP(a.Id.Id)
+	default:
+		// No provider for any other scheme (custom
+		// zookeeper.authProvider.N classes are not supported): InvalidACL.
+		return false
+	}
 }
 
 // ValidKerberosName is SASLAuthenticationProvider.isValid (new KerberosName(id)): a name
@@ -159,11 +181,9 @@ func ValidKerberosName(id string) bool {
 // validDigestID mirrors Java's id.split(":").length == 2 (trailing empty
 // strings dropped).
 func validDigestID(id string) bool {
-	parts := strings.Split(id, ":")
-	for len(parts) > 0 && parts[len(parts)-1] == "" {
-		parts = parts[:len(parts)-1]
-	}
-	return len(parts) == 2
+	// Java's id.split(":") drops trailing empty strings, so trailing
+	// colons do not count; two parts remain iff one colon is left.
+	return strings.Count(strings.TrimRight(id, ":"), ":") == 1
 }
 
 // DigestID returns the digest scheme id for "user:password" auth bytes.

@@ -162,6 +162,8 @@ func TestFixup(t *testing.T) {
 		{"sasl has no default provider", []proto.ACL{entry(31, "sasl", "bob")}, nil, nil},
 		{"super is not a provider", []proto.ACL{entry(31, "super", "")}, []proto.Id{id("super", "")}, nil},
 		{"unknown scheme", []proto.ACL{entry(31, "foo", "bar")}, nil, nil},
+		{"bad entry among duplicates", []proto.ACL{entry(31, "world", "anyone"), entry(31, "world", "anyone"), entry(1, "ip", "x")}, nil, nil},
+		{"bad entry next to auth", []proto.ACL{entry(31, "auth", ""), entry(1, "digest", "nocolon")}, []proto.Id{id("digest", bob)}, nil},
 		{"empty scheme", []proto.ACL{entry(31, "", "anyone")}, nil, nil},
 	}
 	for _, tc := range tests {
@@ -236,5 +238,20 @@ func TestRedact(t *testing.T) {
 	}
 	if got := Redact(nil); len(got) != 0 {
 		t.Errorf("Redact(nil) = %v", got)
+	}
+}
+
+// The usual list (valid, no duplicates, no auth entry) is stored as given:
+// Fixup runs on every create and allocated two copies of it.
+func TestFixupKeepsAPlainList(t *testing.T) {
+	bob := DigestID("bob:secret")
+	for _, list := range [][]proto.ACL{proto.OpenACLUnsafe, {entry(31, "digest", bob), entry(1, "world", "anyone")}} {
+		got, err := Fixup(list, nil)
+		if err != nil || len(got) != len(list) || &got[0] != &list[0] {
+			t.Errorf("Fixup(%v) = %v, %v; want the list itself", list, got, err)
+		}
+		if n := testing.AllocsPerRun(100, func() { Fixup(list, nil) }); n != 0 {
+			t.Errorf("Fixup(%v) allocates %v times", list, n)
+		}
 	}
 }
