@@ -116,19 +116,12 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		stopProfile, err := startCPUProfile(*cpuProfile)
 		if err != nil {
-			log.Error("cannot create the CPU profile", "err", err)
-			return 1
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
 			log.Error("cannot start the CPU profile", "err", err)
 			return 1
 		}
-		defer func() {
-			pprof.StopCPUProfile()
-			f.Close()
-		}()
+		defer stopProfile()
 	}
 	if *memProfile != "" {
 		f, err := os.Create(*memProfile)
