@@ -232,7 +232,7 @@ func (p *Proxy) pump(c *conn, src, dst net.Conn) {
 }
 
 // SetMode partitions (Drop, Refuse) or heals (Pass) the link. Healing closes every
-// connection that lost bytes.
+// connection that lost bytes. The connections it closes are closed when it returns.
 func (p *Proxy) SetMode(m Mode) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -242,10 +242,10 @@ func (p *Proxy) SetMode(m Mode) {
 		case Drop:
 			c.dropping = true
 		case Refuse:
-			go c.close()
+			c.close()
 		case Pass:
 			if c.dropping {
-				go c.close()
+				c.close()
 			}
 		}
 	}
@@ -258,12 +258,14 @@ func (p *Proxy) SetLatency(d, jitter time.Duration) {
 	p.mu.Unlock()
 }
 
-// Cut closes the live connections once (new ones are accepted as the mode says).
+// Cut closes the live connections once (new ones are accepted as the mode says); they
+// are closed when it returns. (Closing them in goroutines of their own, as it did, let a
+// caller still use a connection it had just cut.)
 func (p *Proxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for c := range p.conns {
-		go c.close()
+		c.close()
 	}
 }
 
