@@ -1,6 +1,7 @@
 package robustness
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/warren-zk/warren/internal/testutil/faultproxy"
+	"github.com/warren-zk/warren/internal/testutil/walfault"
 )
 
 // nemesis is one kind of fault. inject starts it and returns how to heal it and what it did.
@@ -129,6 +131,11 @@ var nemeses = []nemesis{
 		}
 		c.kill(i)
 		what, err := c.damageWAL(i, rng)
+		if errors.Is(err, walfault.ErrNoRoom) {
+			// The segment is full to its last few KiB: a crash leaves no
+			// torn tail there (the WAL would have rolled over first).
+			return func() error { return c.start(i) }, fmt.Sprintf("SIGKILL member %d, tail left whole (%v)", i+1, err), nil
+		}
 		if err != nil {
 			return func() error { return c.start(i) }, "", fmt.Errorf("damage the WAL of member %d: %w", i+1, err)
 		}

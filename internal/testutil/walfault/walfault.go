@@ -8,6 +8,7 @@ package walfault
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"math/rand/v2"
@@ -139,6 +140,11 @@ var TornTails = []TornTail{
 	}},
 }
 
+// ErrNoRoom reports that the newest segment is too full for WriteTornTail:
+// the WAL rolls over to a new segment before a batch would not fit, so a
+// crash cannot leave a longer tail there.
+var ErrNoRoom = errors.New("no room for a torn tail")
+
 // WriteTornTail writes tail right after the last valid record of the newest
 // segment of dataDir (refusing if fewer than minRoom bytes are left there)
 // and, if cut, truncates the file at a random point inside it (as if the
@@ -155,7 +161,7 @@ func WriteTornTail(dataDir string, rng *rand.Rand, tail TornTail, minRoom int, c
 	off := recs[len(recs)-1].End
 	room := len(data) - off
 	if room < minRoom {
-		return "", fmt.Errorf("%s: only %d bytes left after the last valid record", filepath.Base(path), room)
+		return "", fmt.Errorf("%s: %w: only %d bytes left after the last valid record", filepath.Base(path), ErrNoRoom, room)
 	}
 	b := tail.Make(rng, room)
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
