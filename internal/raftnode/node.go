@@ -62,12 +62,14 @@ type Config struct {
 	// Apply receives committed entries in log order, on the applier
 	// goroutine (one goroutine, never concurrently with itself).
 	Apply func(ents []*raftpb.Entry)
-	// Send delivers messages to peers (after their entries are persisted).
-	// Nil for a one-member group.
+	// Send delivers messages to peers without blocking. It is called from
+	// the loop and, with acknowledgements and votes once what they promise
+	// is durable, from the storage goroutine, so concurrently. Nil for a
+	// one-member group.
 	Send func(msgs []*raftpb.Message)
 	// ApplySnapshot installs a snapshot received from the leader (its file
-	// is already on disk); called on the loop goroutine before any entry
-	// after it is applied.
+	// is already on disk); called on the applier goroutine after every
+	// entry before it and before any entry after it is applied.
 	ApplySnapshot func(snap *raftpb.Snapshot) error
 	// Learner starts the node as a non-voter (a ZooKeeper observer): it never
 	// campaigns.
@@ -115,6 +117,12 @@ type Node struct {
 	// appliedCS is the membership as of the applied entries (applier only).
 	appliedCS *raftpb.ConfState
 	applied   chan struct{} // closed when the applier has stopped
+	appendc   chan appendItem
+	stored    chan struct{} // closed when the storage goroutine has stopped
+	local     mailbox
+	failc     chan struct{} // closed when the storage goroutine failed
+	failOnce  sync.Once
+	failErr   error
 	// started is set once the loop runs; Stop closes done itself otherwise.
 	started atomic.Bool
 	// lostLog is set while the leader's heartbeats count on entries this
@@ -194,7 +202,10 @@ func New(cfg Config) (*Node, error) {
 		PreVote:                   true,
 		ReadOnlyOption:            raft.ReadOnlySafe,
 		DisableProposalForwarding: true,
-		Logger:                    raftLogger{cfg.Logger.With("component", "raft")},
+		// Appends and applies are handed to two goroutines as messages
+		// (see doc.go): the loop never waits for the disk.
+		AsyncStorageWrites: true,
+		Logger:             raftLogger{cfg.Logger.With("component", "raft")},
 	}
 	rn, err := raft.NewRawNode(rc)
 	if err != nil {
@@ -218,6 +229,8 @@ func New(cfg Config) (*Node, error) {
 		stopc: make(chan struct{}),
 		done:  make(chan struct{}),
 		reads: map[uint64]readReq{},
+		local: mailbox{ready: make(chan struct{}, 1)},
+		failc: make(chan struct{}),
 	}
 	if restart && cfg.Restart.ConfState != nil {
 		n.cs = cfg.Restart.ConfState
@@ -233,14 +246,16 @@ func New(cfg Config) (*Node, error) {
 func (n *Node) Run(ctx context.Context) (err error) {
 	n.applyc = make(chan applyItem, 8)
 	n.applied = make(chan struct{})
+	n.appendc = make(chan appendItem, 64)
+	n.stored = make(chan struct{})
 	go n.applyLoop()
+	go n.storeLoop()
 	defer func() {
 		if err != nil {
-			close(n.applyc)
-			<-n.applied
+			n.stopWorkers()
 		}
 	}()
-	if err := n.handleReady(); err != nil {
+	if err := n.settle(); err != nil {
 		return fmt.Errorf("raftnode: initial ready: %w", err)
 	}
 	cfg := n.cfg
@@ -249,13 +264,43 @@ func (n *Node) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("raftnode: campaign: %w", err)
 		}
 		// A one-member group wins at once; don't wait for a tick to see it.
-		if err := n.handleReady(); err != nil {
+		if err := n.settle(); err != nil {
 			return fmt.Errorf("raftnode: campaign ready: %w", err)
 		}
 	}
 	n.started.Store(true)
 	go n.run(ctx)
 	return nil
+}
+
+// settle handles Readies, waits for the storage goroutine and the applier,
+// and steps their responses, until raft has nothing left to do (before the
+// loop runs).
+func (n *Node) settle() error {
+	for {
+		if err := n.handleReady(); err != nil {
+			return err
+		}
+		n.drainStore()
+		n.drainApply()
+		if n.failed() {
+			return n.failErr
+		}
+		msgs := n.local.take()
+		if len(msgs) == 0 && !n.rn.HasReady() {
+			return nil
+		}
+		n.stepMsgs(msgs)
+	}
+}
+
+// stopWorkers stops the storage goroutine, then the applier (which the
+// storage goroutine may be waiting for), and waits for both.
+func (n *Node) stopWorkers() {
+	close(n.appendc)
+	<-n.stored
+	close(n.applyc)
+	<-n.applied
 }
 
 // Leader returns the current leader's id (0 if unknown).
@@ -377,29 +422,87 @@ func (n *Node) Done() <-chan struct{} { return n.done }
 
 const maxBatch = 1024
 
-// applyItem is a batch of committed entries for the applier, or a barrier
-// it closes once everything before it is applied.
+// applyItem is a batch of committed entries for the applier, a snapshot
+// for it to install, or a barrier it closes once everything before it is
+// applied.
 type applyItem struct {
-	ents    []*raftpb.Entry
-	cs      *raftpb.ConfState // membership after this batch's conf changes
-	barrier chan struct{}
+	ents  []*raftpb.Entry
+	cs    *raftpb.ConfState // membership after this batch's conf changes
+	resps []*raftpb.Message // raft's messages to step once ents are applied
+	// snap is a snapshot from the leader to install (through
+	// Config.ApplySnapshot); the result goes to snapDone.
+	snap     *raftpb.Snapshot
+	snapDone chan error
+	barrier  chan struct{}
+}
+
+// appendItem is one of raft's MsgStorageAppend messages for the storage
+// goroutine, or a barrier it closes once everything before it is durable.
+type appendItem struct {
+	m        *raftpb.Message
+	mustSync bool
+	barrier  chan struct{}
+}
+
+// mailbox carries raft's messages to itself (the responses of the storage
+// goroutine and the applier) back to the loop. put never blocks, so neither
+// goroutine ever waits for the loop, which may be waiting for them.
+type mailbox struct {
+	mu    sync.Mutex
+	msgs  []*raftpb.Message
+	ready chan struct{} // holds a token while msgs is not empty
+}
+
+func (b *mailbox) put(msgs []*raftpb.Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.msgs = append(b.msgs, msgs...)
+	b.mu.Unlock()
+	select {
+	case b.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (b *mailbox) take() []*raftpb.Message {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m := b.msgs
+	b.msgs = nil
+	return m
 }
 
 // maxInflightBytes bounds the append bytes in flight to one follower.
 const maxInflightBytes = 4 << 20
 
-// stallWarning is how long the applier may take over one batch, the raft
-// loop wait for room in the applier's queue, step a batch of messages, or
-// handle one Ready, before it is logged: while the raft loop is busy it sends
-// no heartbeats, and members that stop hearing their leader for syncLimit x
+// stallWarning is how long the applier may take over one batch, the storage
+// goroutine over one write, the raft loop wait for room in the applier's or
+// the storage goroutine's queue, step a batch of messages, or handle one
+// Ready, before it is logged: while the raft loop is busy it sends no
+// heartbeats, and members that stop hearing their leader for syncLimit x
 // tickTime stop serving clients.
 const stallWarning = 200 * time.Millisecond
 
-// applyLoop applies committed entries in order, off the raft loop, so the
-// next batch's fsync overlaps this batch's apply and replies.
+// applyLoop applies committed entries in order, and installs snapshots
+// between them, off the raft loop.
 func (n *Node) applyLoop() {
 	defer close(n.applied)
 	for it := range n.applyc {
+		if it.snap != nil {
+			var err error
+			if n.cfg.ApplySnapshot == nil {
+				err = errors.New("raftnode: received a snapshot but cannot install one")
+			} else {
+				err = n.cfg.ApplySnapshot(it.snap)
+			}
+			if err == nil {
+				n.appliedCS = proto.Clone(it.snap.GetMetadata().GetConfState()).(*raftpb.ConfState)
+			}
+			it.snapDone <- err
+			continue
+		}
 		if len(it.ents) > 0 {
 			n.appliedCS = it.cs
 			start := time.Now()
@@ -409,6 +512,7 @@ func (n *Node) applyLoop() {
 					"first", it.ents[0].GetIndex())
 			}
 		}
+		n.local.put(it.resps)
 		if it.barrier != nil {
 			close(it.barrier)
 		}
@@ -422,12 +526,185 @@ func (n *Node) drainApply() {
 	<-b
 }
 
+// drainStore waits until everything handed to the storage goroutine is
+// written.
+func (n *Node) drainStore() {
+	b := make(chan struct{})
+	n.appendc <- appendItem{barrier: b}
+	<-b
+}
+
+// fail records the first error of the storage goroutine; the loop stops on
+// it.
+func (n *Node) fail(err error) {
+	n.failOnce.Do(func() {
+		n.failErr = err
+		close(n.failc)
+	})
+}
+
+func (n *Node) failed() bool {
+	select {
+	case <-n.failc:
+		return true
+	default:
+		return false
+	}
+}
+
+// storeLoop writes raft's appends (entries, HardState, snapshots) to the
+// durable log in order, then hands their responses on: to this member's
+// raft through the mailbox, to peers through Send. Appends queued together
+// are written as one batch with one fdatasync (group commit).
+func (n *Node) storeLoop() {
+	defer close(n.stored)
+	var batch []appendItem
+	for it := range n.appendc {
+		batch = append(batch[:0], it)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case it, ok := <-n.appendc:
+				if !ok {
+					break more
+				}
+				batch = append(batch, it)
+			default:
+				break more
+			}
+		}
+		if err := n.store(batch); err != nil {
+			n.fail(err)
+		}
+		clear(batch)
+	}
+}
+
+// store handles a batch of appendItems in order: runs of plain appends are
+// written together; a snapshot is installed on its own; barriers are
+// closed once what precedes them is written.
+func (n *Node) store(batch []appendItem) error {
+	for len(batch) > 0 {
+		k := 0
+		for k < len(batch) && batch[k].barrier == nil && raft.IsEmptySnap(batch[k].m.GetSnapshot()) {
+			k++
+		}
+		if k > 0 {
+			if !n.failed() {
+				if err := n.write(batch[:k]); err != nil {
+					return err
+				}
+			}
+			batch = batch[k:]
+			continue
+		}
+		it := batch[0]
+		batch = batch[1:]
+		if it.barrier != nil {
+			close(it.barrier)
+			continue
+		}
+		if n.failed() {
+			continue
+		}
+		// A snapshot from the leader is installed (and recorded in the
+		// log) before the entries that follow it are written, so the log
+		// never holds entries past a gap that its snapshot record would
+		// explain only later. raft hands out no committed entry while the
+		// snapshot is in flight, and the applier installs it after
+		// everything it was handed before.
+		snap := it.m.GetSnapshot()
+		done := make(chan error, 1)
+		n.applyc <- applyItem{snap: snap, snapDone: done}
+		if err := <-done; err != nil {
+			return fmt.Errorf("install snapshot: %w", err)
+		}
+		if err := n.storage.ApplySnapshot(snap); err != nil {
+			return fmt.Errorf("install snapshot: %w", err)
+		}
+		if err := n.write([]appendItem{it}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write persists a run of appends as one batch (entries of a later append
+// replace those of an earlier one from its first index on, as raft's log
+// does), adds them to the in-memory log, and delivers their responses.
+func (n *Node) write(items []appendItem) error {
+	start := time.Now()
+	var (
+		hs       *raftpb.HardState
+		ents     []*raftpb.Entry
+		mustSync bool
+	)
+	for i, it := range items {
+		m := it.m
+		if m.Term != nil {
+			hs = &raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}
+		}
+		mustSync = mustSync || it.mustSync
+		switch {
+		case len(m.GetEntries()) == 0:
+		case len(ents) == 0 && i == len(items)-1:
+			ents = m.GetEntries() // no copy for the usual single append
+		default:
+			first := m.GetEntries()[0].GetIndex()
+			k := sort.Search(len(ents), func(j int) bool { return ents[j].GetIndex() >= first })
+			ents = append(ents[:k:k], m.GetEntries()...)
+		}
+	}
+	if n.cfg.Storage != nil {
+		if err := n.cfg.Storage.Save(hs, ents, mustSync); err != nil {
+			return fmt.Errorf("persist: %w", err)
+		}
+	}
+	if hs != nil {
+		if err := n.storage.SetHardState(hs); err != nil {
+			return err
+		}
+	}
+	if len(ents) > 0 {
+		if err := n.storage.Append(ents); err != nil {
+			return err
+		}
+	}
+	if d := time.Since(start); d > stallWarning {
+		n.log.Warn("writing a batch to the log took long", "took", d, "entries", len(ents), "sync", mustSync)
+	}
+	var self, peers []*raftpb.Message
+	for _, it := range items {
+		for _, r := range it.m.GetResponses() {
+			if r.GetTo() == n.cfg.ID {
+				self = append(self, r)
+			} else {
+				peers = append(peers, r)
+			}
+		}
+	}
+	// Acknowledgements and votes go out only now: they promise durable
+	// state.
+	if len(peers) > 0 && n.cfg.Send != nil {
+		n.cfg.Send(peers)
+	}
+	n.local.put(self)
+	return nil
+}
+
+// stepMsgs steps the responses of the storage goroutine and the applier
+// (loop only).
+func (n *Node) stepMsgs(msgs []*raftpb.Message) {
+	for _, m := range msgs {
+		if err := n.rn.Step(m); err != nil {
+			n.log.Debug("raft step (local)", "err", err, "type", m.GetType().String())
+		}
+	}
+}
+
 func (n *Node) run(ctx context.Context) {
 	defer close(n.done)
-	defer func() {
-		close(n.applyc)
-		<-n.applied
-	}()
+	defer n.stopWorkers()
 	defer func() {
 		for _, r := range n.reads {
 			r.done <- 0
@@ -476,6 +753,12 @@ func (n *Node) run(ctx context.Context) {
 			}
 		case fn := <-n.repc:
 			fn(n.rn)
+		case <-n.local.ready:
+			n.stepMsgs(n.local.take())
+		case <-n.failc:
+			n.log.Error("writing the raft log failed; stopping", "err", n.failErr)
+			n.err = n.failErr
+			return
 		case r := <-n.readc:
 			n.reads[r.id] = r
 			var ctxb [8]byte
@@ -706,9 +989,8 @@ func (n *Node) handleReady() error {
 			return err
 		}
 		if d := time.Since(ph.start); d > stallWarning {
-			n.log.Warn("handling one raft Ready took long", "took", d, "ready", ph.ready, "snapshot", ph.snapshot, "apply_before", ph.dispatch1,
-				"send", ph.send, "save", ph.save, "append", ph.append, "apply_after", ph.dispatch2,
-				"entries", ph.entries, "committed", ph.committed, "messages", ph.messages,
+			n.log.Warn("handling one raft Ready took long", "took", d, "ready", ph.ready, "apply", ph.dispatch,
+				"store", ph.store, "send", ph.send, "entries", ph.entries, "committed", ph.committed, "messages", ph.messages,
 				"message_entries", ph.msgEntries, "message_bytes", ph.msgBytes)
 		}
 	}
@@ -716,12 +998,14 @@ func (n *Node) handleReady() error {
 }
 
 // readyPhases is where the time of one Ready went (for the slow-Ready
-// warning).
+// warning): building it, handing committed entries to the applier and
+// appends to the storage goroutine (both wait only when their queue is
+// full), and sending.
 type readyPhases struct {
-	start                                                     time.Time
-	ready, snapshot, dispatch1, send, save, append, dispatch2 time.Duration
-	entries, committed, messages                              int
-	msgEntries, msgBytes                                      int // what the messages carry
+	start                        time.Time
+	ready, dispatch, store, send time.Duration
+	entries, committed, messages int
+	msgEntries, msgBytes         int // what the messages carry
 }
 
 // lap returns the time since *prev and sets *prev to now.
@@ -790,13 +1074,27 @@ func capAppends(msgs []*raftpb.Message, ph *readyPhases) (kept []*raftpb.Message
 	return kept, dropped
 }
 
-// handleOneReady persists, sends and hands to the applier one Ready.
+// handleOneReady hands one Ready's appends to the storage goroutine and
+// its committed entries to the applier, and sends its messages.
 func (n *Node) handleOneReady(ph *readyPhases) error {
 	t := ph.start
 	rd := n.rn.Ready()
 	ph.ready = lap(&t)
-	ph.entries, ph.committed, ph.messages = len(rd.Entries), len(rd.CommittedEntries), len(rd.Messages)
-	msgs, dropped := capAppends(rd.Messages, ph)
+	ph.entries, ph.committed = len(rd.Entries), len(rd.CommittedEntries)
+	var app, apply *raftpb.Message
+	msgs := rd.Messages[:0] // raft hands the slice over with the Ready
+	for _, m := range rd.Messages {
+		switch m.GetTo() {
+		case raft.LocalAppendThread:
+			app = m
+		case raft.LocalApplyThread:
+			apply = m
+		default:
+			msgs = append(msgs, m)
+		}
+	}
+	ph.messages = len(msgs)
+	msgs, dropped := capAppends(msgs, ph)
 	for _, to := range dropped {
 		n.rn.ReportUnreachable(to) // raft probes it again, as after a lost message
 	}
@@ -809,79 +1107,47 @@ func (n *Node) handleOneReady(ph *readyPhases) error {
 	if rd.HardState != nil && rd.HardState.Term != nil {
 		n.term.Store(rd.HardState.GetTerm())
 	}
-	// A snapshot from the leader is installed (and recorded in the log)
-	// before the entries that follow it are persisted, so the log never
-	// holds entries past a gap that its snapshot record would explain
-	// only later.
 	if !raft.IsEmptySnap(rd.Snapshot) {
-		// Everything committed before the snapshot must be applied
-		// before the state is replaced by it.
-		n.drainApply()
-		if n.cfg.ApplySnapshot == nil {
-			return errors.New("raftnode: received a snapshot but cannot install one")
-		}
-		if err := n.cfg.ApplySnapshot(rd.Snapshot); err != nil {
-			return fmt.Errorf("install snapshot: %w", err)
-		}
-		if err := n.storage.ApplySnapshot(rd.Snapshot); err != nil {
-			return fmt.Errorf("install snapshot: %w", err)
-		}
+		// The entries committed after it are dispatched with its
+		// membership (the storage goroutine has the applier install it
+		// before raft hands out any of them).
 		n.cs = proto.Clone(rd.Snapshot.GetMetadata().GetConfState()).(*raftpb.ConfState)
-		n.appliedCS = n.cs // the applier is drained: safe to set here
 	}
-	// Committed entries already in the durable log (those before this
-	// Ready's new entries) go to the applier before the new entries are
-	// persisted: applying batch N and answering its clients overlaps
-	// the fsync of batch N+1. Committed entries that this Ready is
-	// persisting (a follower learns they are committed as it receives
-	// them) are applied only after the fsync.
-	committed, k := rd.CommittedEntries, len(rd.CommittedEntries)
-	if len(rd.Entries) > 0 {
-		first := rd.Entries[0].GetIndex()
-		k = sort.Search(len(committed), func(i int) bool { return committed[i].GetIndex() >= first })
+	if apply != nil {
+		// Committed entries are in the durable log already (raft hands
+		// out only those with AsyncStorageWrites).
+		if err := n.dispatch(apply.GetEntries(), apply.GetResponses()); err != nil {
+			return err
+		}
 	}
-	ph.snapshot = lap(&t)
-	if err := n.dispatch(committed[:k]); err != nil {
-		return err
+	ph.dispatch = lap(&t)
+	if app != nil {
+		it := appendItem{m: app, mustSync: rd.MustSync}
+		select {
+		case n.appendc <- it:
+		default:
+			// The storage goroutine is behind by a whole queue.
+			start := time.Now()
+			select {
+			case n.appendc <- it:
+			case <-n.failc:
+				return n.failErr
+			}
+			if d := time.Since(start); d > stallWarning {
+				n.log.Warn("the raft loop waited for the log writer", "took", d)
+			}
+		}
 	}
-	ph.dispatch1 = lap(&t)
-	committed = committed[k:]
-	// A leader sends its appends before its own fsync: followers
-	// persist in parallel with it (raft thesis §10.2.1; the leader
-	// counts itself in a quorum only once its own write is durable).
-	// Every other member sends after persisting, since its messages
-	// (votes, acknowledgements) promise durable state.
-	sentEarly := false
-	if len(msgs) > 0 && n.cfg.Send != nil && raft.StateType(n.state.Load()) == raft.StateLeader {
+	ph.store = lap(&t)
+	// Messages that promise durable state (acknowledgements, votes) are
+	// the append's responses, sent once it is written; everything here
+	// may go now. A leader's appends thus reach the followers while its
+	// own write is in flight (raft thesis §10.2.1): raft counts the
+	// leader in a quorum only once its write is durable.
+	if len(msgs) > 0 && n.cfg.Send != nil {
 		n.cfg.Send(msgs)
-		sentEarly = true
 	}
 	ph.send = lap(&t)
-	if n.cfg.Storage != nil {
-		var hs *raftpb.HardState
-		if !raft.IsEmptyHardState(rd.HardState) {
-			hs = rd.HardState
-		}
-		if err := n.cfg.Storage.Save(hs, rd.Entries, rd.MustSync); err != nil {
-			return fmt.Errorf("persist: %w", err)
-		}
-	}
-	ph.save = lap(&t)
-	if !raft.IsEmptyHardState(rd.HardState) {
-		if err := n.storage.SetHardState(rd.HardState); err != nil {
-			return err
-		}
-	}
-	if len(rd.Entries) > 0 {
-		if err := n.storage.Append(rd.Entries); err != nil {
-			return err
-		}
-	}
-	ph.append = lap(&t)
-	if len(msgs) > 0 && n.cfg.Send != nil && !sentEarly {
-		n.cfg.Send(msgs)
-		ph.send = lap(&t)
-	}
 	for _, rs := range rd.ReadStates {
 		if len(rs.RequestCtx) == 8 {
 			id := binary.BigEndian.Uint64(rs.RequestCtx)
@@ -891,21 +1157,13 @@ func (n *Node) handleOneReady(ph *readyPhases) error {
 			}
 		}
 	}
-	lap(&t)
-	if err := n.dispatch(committed); err != nil {
-		return err
-	}
-	ph.dispatch2 = lap(&t)
-	n.rn.Advance(rd)
 	return nil
 }
 
 // dispatch applies the conf changes among committed entries to raft and
-// hands the entries to the applier.
-func (n *Node) dispatch(committed []*raftpb.Entry) error {
-	if len(committed) == 0 {
-		return nil
-	}
+// hands the entries to the applier, with the responses to step once they
+// are applied.
+func (n *Node) dispatch(committed []*raftpb.Entry, resps []*raftpb.Message) error {
 	for _, e := range committed {
 		switch e.GetType() {
 		case raftpb.EntryConfChange:
@@ -922,7 +1180,7 @@ func (n *Node) dispatch(committed []*raftpb.Entry) error {
 			n.cs = n.rn.ApplyConfChange(cc)
 		}
 	}
-	it := applyItem{ents: append([]*raftpb.Entry(nil), committed...), cs: n.cs}
+	it := applyItem{ents: append([]*raftpb.Entry(nil), committed...), cs: n.cs, resps: resps}
 	select {
 	case n.applyc <- it:
 	default:

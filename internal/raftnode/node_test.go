@@ -25,6 +25,23 @@ type memLog struct {
 	// batches is every Save, in order (for replaying a log that lost its
 	// last batches).
 	batches []batch
+	// gate, while set, holds every Save until it is closed (a stalled
+	// disk).
+	gate chan struct{}
+}
+
+// stall makes Saves wait until the returned function is called.
+func (m *memLog) stall() (release func()) {
+	g := make(chan struct{})
+	m.mu.Lock()
+	m.gate = g
+	m.mu.Unlock()
+	return func() {
+		m.mu.Lock()
+		m.gate = nil
+		m.mu.Unlock()
+		close(g)
+	}
 }
 
 type batch struct {
@@ -33,6 +50,12 @@ type batch struct {
 }
 
 func (m *memLog) Save(hs *raftpb.HardState, ents []*raftpb.Entry, mustSync bool) error {
+	m.mu.Lock()
+	g := m.gate
+	m.mu.Unlock()
+	if g != nil {
+		<-g
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	b := batch{ents: ents}
@@ -512,6 +535,63 @@ func TestProposalsQueuedTogetherGoInOneAppend(t *testing.T) {
 				t.Fatalf("member %d applied %q at position %d, want %q", id, d, i, want)
 			}
 		}
+	}
+}
+
+// A leader whose disk stalls goes on leading and committing: its loop does
+// not wait for its own writes (raft's asynchronous storage writes), so it
+// keeps sending heartbeats and steps the followers' acknowledgements, and
+// two followers that hold an entry durably are a quorum without it. It
+// applies the entry itself only once its own write is done.
+func TestLeaderDiskStallDoesNotStopCommits(t *testing.T) {
+	g := newGroup(t, 3, false)
+	lead := g.leader()
+	g.propose("warm-up")
+	term := lead.Term()
+	log, leadApplied, _ := g.member(lead.cfg.ID)
+	release := log.stall()
+	released := false
+	defer func() {
+		if !released {
+			release()
+		}
+	}()
+	if err := lead.Propose(context.Background(), []byte("during-stall"), func(err error) {
+		t.Errorf("proposal dropped: %v", err)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, id := range g.ids {
+		if id == lead.cfg.ID {
+			continue
+		}
+		_, a, _ := g.member(id)
+		for !a.has("during-stall") {
+			if time.Now().After(deadline) {
+				t.Fatalf("follower %d never applied the entry while the leader's disk stalled", id)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	// (The stalled leader's own view could be stale; the followers' is
+	// not.)
+	for _, id := range g.ids {
+		if f := g.node(id); id != lead.cfg.ID && (f.Term() != term || f.Leader() != lead.cfg.ID) {
+			t.Fatalf("follower %d is in term %d with leader %d, was %d with %d: the stalled leader lost its leadership, and a new leader committed the entry",
+				id, f.Term(), f.Leader(), term, lead.cfg.ID)
+		}
+	}
+	if leadApplied.has("during-stall") {
+		t.Error("the leader applied an entry its own log does not hold yet")
+	}
+	release()
+	released = true
+	for !leadApplied.has("during-stall") {
+		if time.Now().After(deadline) {
+			t.Fatal("the leader never applied the entry after its disk came back")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

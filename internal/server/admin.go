@@ -47,7 +47,7 @@ type adminState struct {
 	fsyncSlow                           atomic.Int64 // fsyncs over fsync.warningthresholdms
 	fsyncWarn                           time.Duration
 
-	// Raft as seen by the log writer (raft loop goroutine), read anywhere.
+	// Raft as seen by the log writer (raftnode's storage goroutine), read anywhere.
 	commit        atomic.Uint64
 	leader        atomic.Uint64
 	leaderTerm    atomic.Uint64
@@ -219,7 +219,7 @@ func (m meteredWAL) Save(hs *raftpb.HardState, ents []*raftpb.Entry, mustSync bo
 	return nil
 }
 
-// saved runs on the raft loop after each Save.
+// saved runs on raftnode's storage goroutine after each Save.
 func (a *adminState) saved(s *Server, hs *raftpb.HardState, ents []*raftpb.Entry, synced bool, took time.Duration) {
 	if synced {
 		a.fsyncTime.Add(took.Milliseconds())

@@ -302,7 +302,8 @@ func (s *Server) startupElection() {
 // long enough for a pre-vote, a vote and their fsyncs to complete.
 const startupElectionStagger = 300 * time.Millisecond
 
-// sendRaft is raftnode's Send callback (raft loop goroutine: never blocks).
+// sendRaft is raftnode's Send callback (the raft loop and the storage
+// goroutine, concurrently: it never blocks).
 // A peer that could not be sent to is reported unreachable once per call.
 func (s *Server) sendRaft(msgs []*raftpb.Message) {
 	var unreachable []uint64
@@ -450,7 +451,8 @@ func (s *Server) ReceiveSnapshot(from uint64, msg []byte, body io.Reader, size i
 	return nil
 }
 
-// installSnapshot is raftnode's ApplySnapshot callback (raft loop).
+// installSnapshot is raftnode's ApplySnapshot callback (applier goroutine,
+// after everything committed before the snapshot is applied).
 func (s *Server) installSnapshot(rs *raftpb.Snapshot) error {
 	md := rs.GetMetadata()
 	path := filepath.Join(SnapDir(s.cfg.DataDir), snap.FileName(md.GetIndex(), md.GetTerm()))
