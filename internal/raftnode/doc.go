@@ -66,5 +66,8 @@
 // rest, reporting the peer unreachable as a lost message would.
 //
 // A standalone Warren server is a one-member raft group: the same code path
-// as an ensemble.
+// as an ensemble, except that its loop writes the appends itself and steps
+// their responses at once (no peer could use the time the loop would gain,
+// and the hand-off to the storage goroutine and back cost a standalone
+// server 8% of its set throughput, median of six alternating pairs).
 package raftnode

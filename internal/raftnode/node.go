@@ -123,6 +123,11 @@ type Node struct {
 	failc     chan struct{} // closed when the storage goroutine failed
 	failOnce  sync.Once
 	failErr   error
+	// inline is set for a one-member group (no Send): the loop writes its
+	// appends itself, since no peer could use the time, and a hand-off to
+	// the storage goroutine and back costs two goroutine switches per
+	// batch.
+	inline bool
 	// started is set once the loop runs; Stop closes done itself otherwise.
 	started atomic.Bool
 	// lostLog is set while the leader's heartbeats count on entries this
@@ -222,15 +227,16 @@ func New(cfg Config) (*Node, error) {
 	}
 	n := &Node{
 		cfg: cfg, rn: rn, storage: st, log: cfg.Logger,
-		propc: make(chan proposal, 4096),
-		readc: make(chan readReq, 256),
-		recvc: make(chan *raftpb.Message, 4096),
-		repc:  make(chan func(*raft.RawNode), 64),
-		stopc: make(chan struct{}),
-		done:  make(chan struct{}),
-		reads: map[uint64]readReq{},
-		local: mailbox{ready: make(chan struct{}, 1)},
-		failc: make(chan struct{}),
+		propc:  make(chan proposal, 4096),
+		readc:  make(chan readReq, 256),
+		recvc:  make(chan *raftpb.Message, 4096),
+		repc:   make(chan func(*raft.RawNode), 64),
+		stopc:  make(chan struct{}),
+		done:   make(chan struct{}),
+		reads:  map[uint64]readReq{},
+		local:  mailbox{ready: make(chan struct{}, 1)},
+		failc:  make(chan struct{}),
+		inline: cfg.Send == nil,
 	}
 	if restart && cfg.Restart.ConfState != nil {
 		n.cs = cfg.Restart.ConfState
@@ -1121,7 +1127,14 @@ func (n *Node) handleOneReady(ph *readyPhases) error {
 		}
 	}
 	ph.dispatch = lap(&t)
-	if app != nil {
+	if app != nil && n.inline {
+		if err := n.store([]appendItem{{m: app, mustSync: rd.MustSync}}); err != nil {
+			return err
+		}
+		// The responses (entries stable, the leader's own acknowledgement)
+		// are stepped at once: the next Ready hands out what they commit.
+		n.stepMsgs(n.local.take())
+	} else if app != nil {
 		it := appendItem{m: app, mustSync: rd.MustSync}
 		select {
 		case n.appendc <- it:
