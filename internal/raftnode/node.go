@@ -579,7 +579,9 @@ func (n *Node) storeLoop() {
 				break more
 			}
 		}
-		if err := n.store(batch); err != nil {
+		self, err := n.store(batch)
+		n.local.put(self)
+		if err != nil {
 			n.fail(err)
 		}
 		clear(batch)
@@ -588,8 +590,9 @@ func (n *Node) storeLoop() {
 
 // store handles a batch of appendItems in order: runs of plain appends are
 // written together; a snapshot is installed on its own; barriers are
-// closed once what precedes them is written.
-func (n *Node) store(batch []appendItem) error {
+// closed once what precedes them is written. It returns the responses
+// addressed to this member's raft, for the caller to step.
+func (n *Node) store(batch []appendItem) (self []*raftpb.Message, err error) {
 	for len(batch) > 0 {
 		k := 0
 		for k < len(batch) && batch[k].barrier == nil && raft.IsEmptySnap(batch[k].m.GetSnapshot()) {
@@ -597,8 +600,8 @@ func (n *Node) store(batch []appendItem) error {
 		}
 		if k > 0 {
 			if !n.failed() {
-				if err := n.write(batch[:k]); err != nil {
-					return err
+				if self, err = n.write(batch[:k], self); err != nil {
+					return self, err
 				}
 			}
 			batch = batch[k:]
@@ -623,22 +626,23 @@ func (n *Node) store(batch []appendItem) error {
 		done := make(chan error, 1)
 		n.applyc <- applyItem{snap: snap, snapDone: done}
 		if err := <-done; err != nil {
-			return fmt.Errorf("install snapshot: %w", err)
+			return self, fmt.Errorf("install snapshot: %w", err)
 		}
 		if err := n.storage.ApplySnapshot(snap); err != nil {
-			return fmt.Errorf("install snapshot: %w", err)
+			return self, fmt.Errorf("install snapshot: %w", err)
 		}
-		if err := n.write([]appendItem{it}); err != nil {
-			return err
+		if self, err = n.write([]appendItem{it}, self); err != nil {
+			return self, err
 		}
 	}
-	return nil
+	return self, nil
 }
 
 // write persists a run of appends as one batch (entries of a later append
 // replace those of an earlier one from its first index on, as raft's log
-// does), adds them to the in-memory log, and delivers their responses.
-func (n *Node) write(items []appendItem) error {
+// does), adds them to the in-memory log, sends their responses to peers,
+// and appends those to this member's raft to self.
+func (n *Node) write(items []appendItem, self []*raftpb.Message) ([]*raftpb.Message, error) {
 	start := time.Now()
 	var (
 		hs       *raftpb.HardState
@@ -663,23 +667,23 @@ func (n *Node) write(items []appendItem) error {
 	}
 	if n.cfg.Storage != nil {
 		if err := n.cfg.Storage.Save(hs, ents, mustSync); err != nil {
-			return fmt.Errorf("persist: %w", err)
+			return self, fmt.Errorf("persist: %w", err)
 		}
 	}
 	if hs != nil {
 		if err := n.storage.SetHardState(hs); err != nil {
-			return err
+			return self, err
 		}
 	}
 	if len(ents) > 0 {
 		if err := n.storage.Append(ents); err != nil {
-			return err
+			return self, err
 		}
 	}
 	if d := time.Since(start); d > stallWarning {
 		n.log.Warn("writing a batch to the log took long", "took", d, "entries", len(ents), "sync", mustSync)
 	}
-	var self, peers []*raftpb.Message
+	var peers []*raftpb.Message
 	for _, it := range items {
 		for _, r := range it.m.GetResponses() {
 			if r.GetTo() == n.cfg.ID {
@@ -694,8 +698,7 @@ func (n *Node) write(items []appendItem) error {
 	if len(peers) > 0 && n.cfg.Send != nil {
 		n.cfg.Send(peers)
 	}
-	n.local.put(self)
-	return nil
+	return self, nil
 }
 
 // stepMsgs steps the responses of the storage goroutine and the applier
@@ -1128,12 +1131,13 @@ func (n *Node) handleOneReady(ph *readyPhases) error {
 	}
 	ph.dispatch = lap(&t)
 	if app != nil && n.inline {
-		if err := n.store([]appendItem{{m: app, mustSync: rd.MustSync}}); err != nil {
+		self, err := n.store([]appendItem{{m: app, mustSync: rd.MustSync}})
+		if err != nil {
 			return err
 		}
 		// The responses (entries stable, the leader's own acknowledgement)
 		// are stepped at once: the next Ready hands out what they commit.
-		n.stepMsgs(n.local.take())
+		n.stepMsgs(self)
 	} else if app != nil {
 		it := appendItem{m: app, mustSync: rd.MustSync}
 		select {
