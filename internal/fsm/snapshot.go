@@ -16,7 +16,7 @@ import (
 // Snapshot body format (after the snap package's file header), all integers
 // big-endian:
 //
-//	uint32  version (1)
+//	uint32  version (2)
 //	uint64  applied raft index, uint64 its term
 //	uint64  zxid epoch, uint64 epoch start index, uint64 last term, int64 last zxid
 //	uint32  number of ACL lists; each: uint32 length + jute vector<ACL>
@@ -24,6 +24,8 @@ import (
 //	        uint32 length + jute { ustring path; buffer data; int aclIndex;
 //	        long czxid, mzxid, ctime, mtime, pzxid, ephemeralOwner;
 //	        int version, cversion, aversion, numChildren }
+//	        (numChildren is at least 0 and at most the nodes after this one;
+//	        Restore rejects a body that breaks it)
 //	uint32  number of sessions; each: int64 id, int32 timeout, int64 owner
 //	uint32  length + membership (raft ConfState, protobuf; opaque here)
 const snapshotVersion = 2
@@ -161,6 +163,12 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // Restore replaces the state with a snapshot body read from r and returns
 // the snapshot's index, term and membership bytes. The caller holds Lock (or
 // has not shared the FSM yet). On error the FSM must be discarded.
+//
+// The body is not trusted: snap checks its checksum only after Restore has
+// read it, and a follower's snapshot comes from a peer. Counts read from it
+// size nothing beyond what the bytes can hold: if r has a Len method
+// (bytes.Reader, snap.Load's reader), no more nodes are expected than the
+// bytes left could encode; without one, at most 1<<20 are preallocated for.
 func (f *FSM) Restore(r io.Reader) (index, term uint64, membership []byte, err error) {
 	index, term, err = f.restore(r, &membership)
 	return index, term, membership, err
@@ -203,7 +211,11 @@ func (f *FSM) restore(r io.Reader, membership *[]byte) (index, term uint64, err 
 	if rd.err != nil {
 		return 0, 0, rd.fail()
 	}
-	if err := f.loadNodes(rd, nn, lists); err != nil {
+	expect := min(nn, 1<<20)
+	if l, ok := r.(interface{ Len() int }); ok {
+		expect = min(nn, uint64(max(l.Len()+br.Buffered(), 0))/minNodeRecord)
+	}
+	if err := f.loadNodes(rd, nn, expect, lists); err != nil {
 		return 0, 0, err
 	}
 	ns := rd.u32()
@@ -289,14 +301,20 @@ func (f *FSM) ZxidState() txn.ZxidState { return f.zx }
 type loadedNode struct {
 	path     string
 	n        *znode.Node
-	children int
+	children int // the size its child table starts with
 }
+
+// minNodeRecord is the fewest bytes a node record takes: its length, a
+// one-byte path, null data, the ACL index, six longs and four ints.
+const minNodeRecord = 4 + (4 + 1) + 4 + 4 + 6*8 + 4*4
 
 // loadNodes reads nn node records and inserts them. One goroutine decodes
 // (allocating nodes in slabs) while this one inserts, so loading a large
-// snapshot uses both cores and little garbage.
-func (f *FSM) loadNodes(rd *snapReader, nn uint64, lists [][]proto.ACL) error {
-	f.tree.ResetSized(int(min(nn, 1<<26)))
+// snapshot uses both cores and little garbage. The tables are sized for
+// expect nodes (at most nn); every node's child count sizes its child table,
+// until those sizes add up to expect (a valid snapshot's add up to nn-1).
+func (f *FSM) loadNodes(rd *snapReader, nn, expect uint64, lists [][]proto.ACL) error {
+	f.tree.ResetSized(int(min(expect, 1<<26)))
 	refs := make([]*[]proto.ACL, len(lists))
 	for i := range lists {
 		refs[i] = f.tree.InternACL(lists[i])
@@ -308,6 +326,7 @@ func (f *FSM) loadNodes(rd *snapReader, nn uint64, lists [][]proto.ACL) error {
 		defer close(batches)
 		const batchLen, slabLen = 1024, 4096
 		var slab []znode.Node
+		budget := int64(expect)
 		batch := make([]loadedNode, 0, batchLen)
 		d := jute.NewDecoder(nil)
 		for i := uint64(0); i < nn; i++ {
@@ -344,7 +363,14 @@ func (f *FSM) loadNodes(rd *snapReader, nn uint64, lists [][]proto.ACL) error {
 				decodeErr = fmt.Errorf("fsm: snapshot node %q: invalid path", path)
 				return
 			}
-			batch = append(batch, loadedNode{path, n, int(max(children, 0))})
+			// Children come after their parent.
+			if children < 0 || uint64(children) > nn-1-i {
+				decodeErr = fmt.Errorf("fsm: snapshot node %q: %d children, with %d nodes after it", path, children, nn-1-i)
+				return
+			}
+			hint := min(int64(children), budget)
+			budget -= hint
+			batch = append(batch, loadedNode{path, n, int(hint)})
 			if len(batch) == batchLen {
 				select {
 				case batches <- batch:

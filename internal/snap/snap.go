@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -160,6 +161,10 @@ type crcReader struct {
 	h    hash.Hash32
 	left int64 // body bytes left
 }
+
+// Len reports the body bytes not read yet: the reader of the body may size
+// what it allocates by it (fsm.Restore does).
+func (c *crcReader) Len() int { return int(min(c.left, math.MaxInt)) }
 
 func (c *crcReader) Read(p []byte) (int, error) {
 	if c.left <= 0 {
