@@ -14,16 +14,7 @@ import (
 // 100 bytes (default 200k; the DESIGN.md target is about 1M) and the heap
 // the loaded tree holds per znode.
 func BenchmarkRestore(b *testing.B) {
-	const nodes = 200_000
-	src := New(Options{})
-	data := bytes.Repeat([]byte("x"), 100)
-	tr := src.Tree()
-	for i := 0; i < 100; i++ {
-		tr.Create(znode.CreateArgs{Path: fmt.Sprintf("/b%02d", i), Data: data, ACL: proto.OpenACLUnsafe, Zxid: 1, Time: 1})
-	}
-	for i := 0; i < nodes; i++ {
-		tr.Create(znode.CreateArgs{Path: fmt.Sprintf("/b%02d/n%07d", i%100, i), Data: data, ACL: proto.OpenACLUnsafe, Zxid: int64(i), Time: int64(i)})
-	}
+	src := benchFSM(200_000)
 	src.Lock()
 	sn := src.Capture()
 	src.Unlock()
@@ -52,4 +43,19 @@ func BenchmarkRestore(b *testing.B) {
 		runtime.KeepAlive(f)
 		b.StartTimer()
 	}
+}
+
+// benchFSM returns an FSM holding nodes znodes of 100 bytes in 100
+// directories.
+func benchFSM(nodes int) *FSM {
+	f := New(Options{})
+	data := bytes.Repeat([]byte("x"), 100)
+	tr := f.Tree()
+	for i := 0; i < 100; i++ {
+		tr.Create(znode.CreateArgs{Path: fmt.Sprintf("/b%02d", i), Data: data, ACL: proto.OpenACLUnsafe, Zxid: 1, Time: 1})
+	}
+	for i := 0; i < nodes; i++ {
+		tr.Create(znode.CreateArgs{Path: fmt.Sprintf("/b%02d/n%07d", i%100, i), Data: data, ACL: proto.OpenACLUnsafe, Zxid: int64(i), Time: int64(i)})
+	}
+	return f
 }
