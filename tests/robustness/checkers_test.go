@@ -844,7 +844,12 @@ func checkWatches(streams []*watchStream, truth map[eventKey]int64, explain func
 // dumpTree reads the subtree at root from one server (after a sync), with every node's data
 // and Stat.
 func dumpTree(ctx context.Context, addr, root string) (tree, error) {
-	c, err := zk.Connect(ctx, addr, zk.WithSessionTimeout(10*time.Second), zk.WithoutShuffle())
+	// The sequential directory grows with the run: 68,516 children (a 1.1 MB
+	// getChildren reply) after one long run, past the client's default
+	// jute.maxbuffer of 0xfffff bytes, which breaks the connection as
+	// ZooKeeper's clients do.
+	c, err := zk.Connect(ctx, addr, zk.WithSessionTimeout(10*time.Second), zk.WithoutShuffle(),
+		zk.WithMaxBufferSize(64<<20))
 	if err != nil {
 		return nil, err
 	}
