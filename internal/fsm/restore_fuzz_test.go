@@ -76,8 +76,9 @@ func FuzzRestore(f *testing.F) {
 // make Restore allocate beyond what the body's bytes could hold. Restore
 // once sized its tables by them: a body of a hundred bytes claiming 1<<26
 // nodes took gigabytes, and one whose root claimed 1<<31-1 children had
-// the test process killed for memory at 24 GiB. The counts here are
-// smaller, so that a regression fails the check rather than the machine.
+// the test process killed for memory at 23 GiB resident. The counts here
+// are smaller, so that a regression fails the check rather than the
+// machine.
 func TestRestoreBoundsAllocation(t *testing.T) {
 	a := New(Options{ExtendedTypes: true})
 	a.Lock()
