@@ -20,7 +20,7 @@ import (
 //	uint64  applied raft index, uint64 its term
 //	uint64  zxid epoch, uint64 epoch start index, uint64 last term, int64 last zxid
 //	uint32  number of ACL lists; each: uint32 length + jute vector<ACL>
-//	uint64  number of nodes; each after its parent (by depth, siblings mostly together):
+//	uint64  number of nodes; each after its parent (Warren writes them breadth-first):
 //	        uint32 length + jute { ustring path; buffer data; int aclIndex;
 //	        long czxid, mzxid, ctime, mtime, pzxid, ephemeralOwner;
 //	        int version, cversion, aversion, numChildren }
@@ -45,7 +45,7 @@ type Snapshot struct {
 }
 
 // Capture takes a snapshot of the current state. The caller holds Lock; the
-// capture is cheap (one pass over the node map) and the tree stays
+// capture is cheap (one pass over the tree, no paths built) and the tree stays
 // copy-on-write until Release, so WriteTo can run without any lock while
 // writes continue.
 func (f *FSM) Capture() *Snapshot {
@@ -65,14 +65,13 @@ func (f *FSM) Capture() *Snapshot {
 func (s *Snapshot) Release() { s.tree.Release() }
 
 // NodeCount returns the number of captured nodes.
-func (s *Snapshot) NodeCount() int { return len(s.tree.Nodes) }
+func (s *Snapshot) NodeCount() int { return s.tree.Len() }
 
 // LastZxid is the zxid of the last transaction the snapshot holds.
 func (s *Snapshot) LastZxid() int64 { return s.lastZxid }
 
 // WriteTo streams the snapshot body to w.
 func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
-	s.tree.ParentsFirst() // parents first, as Restore needs; outside the tree lock
 	bw := bufio.NewWriterSize(w, 256<<10)
 	cw := &countWriter{w: bw}
 	var hdr []byte
@@ -106,11 +105,13 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 		cw.Write(binary.BigEndian.AppendUint32(nil, uint32(e.Len())))
 		cw.Write(e.Bytes())
 	}
-	cw.Write(binary.BigEndian.AppendUint64(nil, uint64(len(s.tree.Nodes))))
-	for i, n := range s.tree.Nodes {
+	cw.Write(binary.BigEndian.AppendUint64(nil, uint64(s.tree.Len())))
+	// Parents first, as Restore needs; the paths are built here, outside
+	// the tree lock.
+	err := s.tree.Each(func(path []byte, n *znode.Node) error {
 		e.Reset()
 		e.Int(0)
-		e.String(s.tree.Paths[i])
+		e.Buffer(path) // a jute string: the same bytes as a non-null buffer
 		e.Buffer(n.Data())
 		ai := int32(-1)
 		if r := n.ACLRef(); r != nil {
@@ -127,6 +128,10 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 		b := e.Bytes()
 		binary.BigEndian.PutUint32(b, uint32(len(b)-4))
 		cw.Write(b)
+		return cw.err
+	})
+	if err != nil {
+		return cw.n, fmt.Errorf("fsm: snapshot: %w", err)
 	}
 	cw.Write(binary.BigEndian.AppendUint32(nil, uint32(len(s.sessions))))
 	for _, x := range s.sessions {
@@ -310,11 +315,11 @@ const minNodeRecord = 4 + (4 + 1) + 4 + 4 + 6*8 + 4*4
 
 // loadNodes reads nn node records and inserts them. One goroutine decodes
 // (allocating nodes in slabs) while this one inserts, so loading a large
-// snapshot uses both cores and little garbage. The tables are sized for
-// expect nodes (at most nn); every node's child count sizes its child table,
-// until those sizes add up to expect (a valid snapshot's add up to nn-1).
+// snapshot uses both cores and little garbage. Every node's child count
+// sizes its child table, until those sizes add up to expect (at most nn; a
+// valid snapshot's add up to nn-1).
 func (f *FSM) loadNodes(rd *snapReader, nn, expect uint64, lists [][]proto.ACL) error {
-	f.tree.ResetSized(int(min(expect, 1<<26)))
+	f.tree.Reset()
 	refs := make([]*[]proto.ACL, len(lists))
 	for i := range lists {
 		refs[i] = f.tree.InternACL(lists[i])

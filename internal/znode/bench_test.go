@@ -3,8 +3,7 @@ package znode
 import (
 	"fmt"
 	"runtime"
-	"slices"
-	"sort"
+	"strings"
 	"testing"
 
 	"github.com/warren-zk/warren/internal/proto"
@@ -68,6 +67,9 @@ func BenchmarkCreate(b *testing.B) {
 func BenchmarkGet(b *testing.B) {
 	b.ReportAllocs()
 	tr, paths := benchTree(b)
+	for i := range paths {
+		paths[i] = strings.Clone(paths[i]) // as a decoded request's path
+	}
 	b.ResetTimer()
 	var st proto.Stat
 	for n := 0; n < b.N; n++ {
@@ -81,6 +83,9 @@ func BenchmarkGet(b *testing.B) {
 func BenchmarkSetData(b *testing.B) {
 	b.ReportAllocs()
 	tr, paths := benchTree(b)
+	for i := range paths {
+		paths[i] = strings.Clone(paths[i]) // as a decoded request's path
+	}
 	data := []byte("fedcba9876543210")
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
@@ -106,8 +111,8 @@ func BenchmarkMemoryPerZnode(b *testing.B) {
 }
 
 // BenchmarkCapture is what a snapshot holds the tree lock for (Capture),
-// and that plus what its writer then does without the lock (ParentsFirst),
-// for a 100k-node tree.
+// and that plus what its writer then does without the lock (building every
+// path, Each), for a 100k-node tree.
 func BenchmarkCapture(b *testing.B) {
 	tr, _ := benchTree(b)
 	b.Run("locked", func(b *testing.B) {
@@ -116,79 +121,42 @@ func BenchmarkCapture(b *testing.B) {
 			c.Release()
 		}
 	})
-	b.Run("locked+order", func(b *testing.B) {
+	b.Run("locked+paths", func(b *testing.B) {
 		for b.Loop() {
 			c := tr.Capture()
-			c.ParentsFirst()
+			c.Each(func([]byte, *Node) error { return nil })
 			c.Release()
 		}
 	})
 }
 
-// BenchmarkLoad rebuilds a 100k-node tree with a Loader from a capture in
-// two orders: sorted by path (siblings one after another: the Loader finds
-// each parent in its one-entry cache) and ParentsFirst's (siblings
-// scattered: a parent lookup per node), to show what the cheaper order
-// costs a restart.
+// BenchmarkLoad rebuilds a 100k-node tree with a Loader, in a capture's
+// order (what a restart does after decoding a snapshot).
 func BenchmarkLoad(b *testing.B) {
 	tr, _ := benchTree(b)
 	c := tr.Capture()
-	c.ParentsFirst()
 	defer c.Release()
-	sorted := &Capture{Paths: slices.Clone(c.Paths), Nodes: slices.Clone(c.Nodes)}
-	sort.Sort(byPathForBench{sorted})
-	for _, order := range []struct {
-		name string
-		c    *Capture
-	}{{"sorted", sorted}, {"parents-first", c}} {
-		b.Run(order.name, func(b *testing.B) {
-			nodes := make([]Node, len(order.c.Nodes))
-			for b.Loop() {
-				b.StopTimer()
-				for i, n := range order.c.Nodes {
-					nodes[i] = *n
-				}
-				t := New()
-				t.ResetSized(len(nodes))
-				b.StartTimer()
-				ld := t.NewLoader()
-				for i, p := range order.c.Paths {
-					if err := ld.Add(p, &nodes[i], order.c.Nodes[i].NumChildren()); err != nil {
-						b.Fatal(err)
-					}
-				}
+	var paths []string
+	c.Each(func(p []byte, _ *Node) error {
+		paths = append(paths, string(p))
+		return nil
+	})
+	nodes := make([]Node, c.Len())
+	for b.Loop() {
+		b.StopTimer()
+		for i, n := range c.Nodes {
+			nodes[i] = *n
+		}
+		t := New()
+		t.Reset()
+		b.StartTimer()
+		ld := t.NewLoader()
+		for i, p := range paths {
+			if err := ld.Add(p, &nodes[i], c.Nodes[i].NumChildren()); err != nil {
+				b.Fatal(err)
 			}
-		})
+		}
 	}
-}
-
-// BenchmarkOrder is the snapshot writer's ordering of a 100k-node capture:
-// ParentsFirst, and the sort by path it replaced.
-func BenchmarkOrder(b *testing.B) {
-	tr, _ := benchTree(b)
-	c := tr.Capture()
-	defer c.Release()
-	b.Run("parents-first", func(b *testing.B) {
-		for b.Loop() {
-			cc := &Capture{Paths: slices.Clone(c.Paths), Nodes: slices.Clone(c.Nodes)}
-			cc.ParentsFirst()
-		}
-	})
-	b.Run("sort-by-path", func(b *testing.B) {
-		for b.Loop() {
-			cc := &Capture{Paths: slices.Clone(c.Paths), Nodes: slices.Clone(c.Nodes)}
-			sort.Sort(byPathForBench{cc})
-		}
-	})
-}
-
-type byPathForBench struct{ c *Capture }
-
-func (b byPathForBench) Len() int           { return len(b.c.Paths) }
-func (b byPathForBench) Less(i, j int) bool { return b.c.Paths[i] < b.c.Paths[j] }
-func (b byPathForBench) Swap(i, j int) {
-	b.c.Paths[i], b.c.Paths[j] = b.c.Paths[j], b.c.Paths[i]
-	b.c.Nodes[i], b.c.Nodes[j] = b.c.Nodes[j], b.c.Nodes[i]
 }
 
 // BenchmarkFirstChangeAfterCapture is what the first create in a directory

@@ -13,12 +13,26 @@ import (
 // live tree, so the names are not part of the capture).
 func dumpCapture(c *Capture) string {
 	var b strings.Builder
-	for i, p := range c.Paths {
-		n := c.Nodes[i]
+	c.Each(func(p []byte, n *Node) error {
 		fmt.Fprintf(&b, "%s data=%q acl=%v stat=%+v stored=%d children=%d\n",
 			p, n.Data(), n.ACL(), n.Stat(), n.Cversion, n.NumChildren())
-	}
+		return nil
+	})
 	return b.String()
+}
+
+// capturePaths returns the captured paths in order, failing the test if
+// Each fails.
+func capturePaths(t *testing.T, c *Capture) []string {
+	t.Helper()
+	var out []string
+	if err := c.Each(func(p []byte, n *Node) error {
+		out = append(out, string(p))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestCaptureIsStable checks that a capture keeps showing the tree as it was
@@ -29,18 +43,10 @@ func TestCaptureIsStable(t *testing.T) {
 	create(tr, "/p/a", []byte("a"), 0, 2)
 	create(tr, "/p/b", []byte("b"), 7, 3)
 	c := tr.Capture()
-	// Captured in map order; each path is paired with its own node.
-	for i, p := range c.Paths {
-		if c.Nodes[i] != tr.Get(p) {
-			t.Fatalf("capture pairs %s with another node", p)
-		}
-	}
-	c.ParentsFirst()
-	c.ParentsFirst() // idempotent
 	want := dumpCapture(c)
 	checkParentsFirst(t, c)
-	if len(c.Paths) != tr.Len() {
-		t.Fatalf("capture has %d nodes, tree %d", len(c.Paths), tr.Len())
+	if c.Len() != tr.Len() {
+		t.Fatalf("capture has %d nodes, tree %d", c.Len(), tr.Len())
 	}
 
 	create(tr, "/p/c", []byte("c"), 0, 4)
@@ -80,18 +86,20 @@ func TestResetInsertRoundTrip(t *testing.T) {
 	want := dump(tr)
 
 	c := tr.Capture()
-	c.ParentsFirst() // Insert needs parents first
 	loaded := New()
 	loaded.Create(CreateArgs{Path: "/junk", ACL: proto.OpenACLUnsafe, EphemeralOwner: 9}) // Reset must drop it
 	loaded.Reset()
 	if loaded.Len() != 1 || loaded.ApproximateDataSize() != 1 || len(loaded.EphemeralSessions()) != 0 {
 		t.Fatalf("after Reset: len %d size %d", loaded.Len(), loaded.ApproximateDataSize())
 	}
-	for i, p := range c.Paths {
-		n := *c.Nodes[i] // a snapshot reader decodes fresh nodes
+	ld := loaded.NewLoader()
+	if err := c.Each(func(p []byte, cn *Node) error {
+		n := *cn // a snapshot reader decodes fresh nodes
 		acl := append([]proto.ACL(nil), n.ACL()...)
-		n.PutACL(&acl)
-		loaded.Insert(p, &n)
+		n.PutACL(loaded.InternACL(acl))
+		return ld.Add(string(p), &n, cn.NumChildren())
+	}); err != nil {
+		t.Fatal(err)
 	}
 	c.Release()
 	checkInvariants(t, loaded)
@@ -106,14 +114,16 @@ func TestResetInsertRoundTrip(t *testing.T) {
 }
 
 // checkParentsFirst fails unless every captured node comes after its parent
-// and each path is paired with its own node.
+// and each path is paired with its own node (call it before the tree
+// changes).
 func checkParentsFirst(t *testing.T, c *Capture) {
 	t.Helper()
 	seen := map[string]bool{}
-	for i, p := range c.Paths {
+	paths := capturePaths(t, c)
+	for i, p := range paths {
 		if p != "/" {
 			if parent, _ := Split(p); !seen[parent] {
-				t.Fatalf("%s comes before its parent %s: %v", p, parent, c.Paths)
+				t.Fatalf("%s comes before its parent %s: %v", p, parent, paths)
 			}
 		}
 		if seen[p] {
@@ -126,9 +136,9 @@ func checkParentsFirst(t *testing.T, c *Capture) {
 	}
 }
 
-// ParentsFirst orders every tree shape so that a Loader accepts it, and
+// A capture orders every tree shape so that a Loader accepts it, and
 // keeps each path with its node.
-func TestParentsFirst(t *testing.T) {
+func TestCaptureOrder(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		paths []string
@@ -144,20 +154,19 @@ func TestParentsFirst(t *testing.T) {
 				create(tr, p, []byte(p), 0, int64(i+1))
 			}
 			c := tr.Capture()
-			c.ParentsFirst()
 			checkParentsFirst(t, c)
-			if len(c.Paths) != tr.Len() {
-				t.Fatalf("capture has %d nodes, tree %d", len(c.Paths), tr.Len())
+			if c.Len() != tr.Len() {
+				t.Fatalf("capture has %d nodes, tree %d", c.Len(), tr.Len())
 			}
 			loaded := New()
-			loaded.ResetSized(len(c.Paths))
+			loaded.Reset()
 			ld := loaded.NewLoader()
-			for i, p := range c.Paths {
-				n := *c.Nodes[i]
+			if err := c.Each(func(p []byte, cn *Node) error {
+				n := *cn
 				n.PutACL(loaded.InternACL(n.ACL()))
-				if err := ld.Add(p, &n, c.Nodes[i].NumChildren()); err != nil {
-					t.Fatal(err)
-				}
+				return ld.Add(string(p), &n, cn.NumChildren())
+			}); err != nil {
+				t.Fatal(err)
 			}
 			c.Release()
 			if got, want := dump(loaded), dump(tr); got != want {

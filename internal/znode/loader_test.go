@@ -22,10 +22,11 @@ func TestLoader(t *testing.T) {
 		{"parent missing", []add{{"/a", 0, 0}, {"/b/c", 0, 0}}, `"/b/c" comes before its parent`},
 		{"duplicate", []add{{"/a", 0, 1}, {"/a/b", 0, 0}, {"/a/b", 0, 0}}, `"/a/b" appears twice`},
 		{"duplicate after another parent", []add{{"/a", 0, 1}, {"/a/b", 0, 0}, {"/c", 0, 0}, {"/a", 0, 0}}, `"/a" appears twice`},
+		{"root after other nodes", []add{{"/", 0, 1}, {"/a", 0, 0}, {"/", 0, 0}}, `"/" comes after other nodes`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := New()
-			tr.ResetSized(len(tc.adds))
+			tr.Reset()
 			ld := tr.NewLoader()
 			var err error
 			for i, a := range tc.adds {

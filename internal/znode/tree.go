@@ -2,7 +2,6 @@ package znode
 
 import (
 	"fmt"
-	"hash/maphash"
 	"math"
 	"sort"
 	"strings"
@@ -43,8 +42,10 @@ type Node struct {
 	data *byte
 	// acl is the tree's interned copy of the node's ACL (nil: none).
 	acl *[]proto.ACL
-	// children is the set of child names (nil until the first child).
-	children       map[string]struct{}
+	// children maps each child's name to the child (nil until the first
+	// child). The tree holds no other index of its nodes: a path is looked
+	// up one component at a time from the root.
+	children       map[string]*Node
 	Czxid, Mzxid   int64
 	Ctime, Mtime   int64
 	Pzxid          int64
@@ -103,16 +104,16 @@ func (n *Node) PutACL(acl *[]proto.ACL) { n.acl = acl }
 // NumChildren returns the number of children.
 func (n *Node) NumChildren() int { return int(n.nchildren) }
 
-// addChild adds name to the children and reports whether it was new.
-func (n *Node) addChild(name string) bool {
+// addChild adds c as the child called name and reports whether the name
+// was new (a name already there keeps its node). The map keeps name, so it
+// must be a string of its own, not a slice of a longer path.
+func (n *Node) addChild(name string, c *Node) bool {
 	if n.children == nil {
-		n.children = map[string]struct{}{}
-	}
-	before := len(n.children)
-	n.children[name] = struct{}{}
-	if len(n.children) == before {
+		n.children = map[string]*Node{}
+	} else if _, ok := n.children[name]; ok {
 		return false
 	}
+	n.children[name] = c
 	n.nchildren++
 	return true
 }
@@ -129,7 +130,7 @@ func (n *Node) removeChild(name string) {
 func (n *Node) setChildTable(size int) {
 	n.children, n.nchildren = nil, 0
 	if size > 0 {
-		n.children = make(map[string]struct{}, size)
+		n.children = make(map[string]*Node, size)
 	}
 }
 
@@ -160,7 +161,8 @@ func (n *Node) ChildNames() []string {
 
 // Tree is the data tree.
 type Tree struct {
-	nodes      map[string]*Node
+	root       *Node
+	count      int // nodes, counting the root
 	ephemerals map[int64]map[string]struct{}
 	containers map[string]struct{}
 	ttls       map[string]struct{}
@@ -184,13 +186,13 @@ const (
 // New returns a tree with ZooKeeper's initial nodes.
 func New() *Tree {
 	t := &Tree{
-		nodes:      map[string]*Node{},
 		ephemerals: map[int64]map[string]struct{}{},
 		containers: map[string]struct{}{},
 		ttls:       map[string]struct{}{},
 		acls:       map[string]*[]proto.ACL{},
 	}
-	t.nodes["/"] = &Node{data: unsafe.SliceData([]byte{}), acl: t.intern(proto.OpenACLUnsafe)}
+	t.root = &Node{data: unsafe.SliceData([]byte{}), acl: t.intern(proto.OpenACLUnsafe)}
+	t.count = 1
 	t.dataSize = 1
 	t.addInitial(ZooKeeperPath, proto.OpenACLUnsafe, 0)
 	t.addInitial(QuotaPath, proto.OpenACLUnsafe, 0)
@@ -202,10 +204,10 @@ func New() *Tree {
 
 func (t *Tree) addInitial(path string, acl []proto.ACL, aversion int32) {
 	n := &Node{data: unsafe.SliceData([]byte{}), acl: t.intern(acl), Aversion: aversion}
-	t.nodes[path] = n
-	t.dataSize += pathLen(path)
 	parent, name := Split(path)
-	t.nodes[parent].addChild(name)
+	t.Get(parent).addChild(name, n)
+	t.count++
+	t.dataSize += pathLen(path)
 }
 
 // intern returns a shared copy of acl, or nil for an empty list.
@@ -267,148 +269,166 @@ func Split(path string) (parent, name string) {
 	return path[:i], path[i+1:]
 }
 
-// mutable returns the node at path ready to be changed in place: while a
-// snapshot is being written, a node it captured is first replaced by a copy.
-func (t *Tree) mutable(path string) *Node {
-	n := t.nodes[path]
-	if n == nil || !t.cow || n.gen >= t.gen {
+// locate returns the node at path (nil if there is none), its parent (nil
+// for the root) and its name in the parent's children.
+func (t *Tree) locate(path string) (parent *Node, name string, n *Node) {
+	if len(path) == 0 || path[0] != '/' {
+		return nil, "", nil
+	}
+	n = t.root
+	rest := path[1:]
+	if rest == "" {
+		return nil, "", n
+	}
+	for {
+		i := strings.IndexByte(rest, '/')
+		if i < 0 {
+			return n, rest, n.children[rest]
+		}
+		n = n.children[rest[:i]]
+		if n == nil {
+			return nil, "", nil
+		}
+		rest = rest[i+1:]
+	}
+}
+
+// own returns n (the child called name of parent, or the root when parent
+// is nil) ready to be changed in place: while a snapshot is being written,
+// a node it captured is first replaced by a copy.
+func (t *Tree) own(parent *Node, name string, n *Node) *Node {
+	if !t.cow || n.gen >= t.gen {
 		return n
 	}
 	c := *n
 	c.gen = t.gen
-	// The copy shares the captured node's children set (copying it would
+	// The copy shares the captured node's children map (copying it would
 	// cost a pass over every child of a large directory at its first change
-	// after each capture): a snapshot reads only the captured node's own
-	// count (NumChildren), never the set.
-	t.nodes[path] = &c
+	// after each capture): the capture recorded the children it needs when
+	// it was taken, and reads only the captured node's own count.
+	if parent == nil {
+		t.root = &c
+	} else {
+		// A fresh key: assigning to an existing string key stores the
+		// given key, and name may be a slice of a longer path.
+		parent.children[strings.Clone(name)] = &c
+	}
 	return &c
 }
 
-// Capture is a point-in-time view of the tree for a snapshot. Its nodes
-// must not be changed; the tree copies a node before changing it while
-// the capture is open. A captured node's children set is shared with its
-// copy in the tree and keeps changing: read NumChildren, never the names
-// (ChildNames, Walk) of a captured node.
+// mutable returns the node at path ready to be changed in place (see own),
+// or nil if there is none.
+func (t *Tree) mutable(path string) *Node {
+	parent, name, n := t.locate(path)
+	if n == nil {
+		return nil
+	}
+	return t.own(parent, name, n)
+}
+
+// each calls fn for every node, parents before children.
+func (t *Tree) each(fn func(n *Node)) {
+	queue := []*Node{t.root}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		fn(n)
+		for _, c := range n.children {
+			queue = append(queue, c)
+		}
+	}
+}
+
+// Capture is a point-in-time view of the tree for a snapshot: its nodes in
+// breadth-first order (every node after its parent, siblings one after
+// another), each with its name and its parent's position. Its nodes must
+// not be changed; the tree copies a node before changing it while the
+// capture is open. A captured node's children map is shared with its copy
+// in the tree and keeps changing: read NumChildren, never the names
+// (ChildNames) of a captured node.
 type Capture struct {
-	Paths   []string
+	// Nodes are the captured nodes, Nodes[0] the root.
 	Nodes   []*Node
+	names   []string
+	parents []int32 // index of each node's parent in Nodes (-1 for the root)
 	t       *Tree
 	gen     uint32
-	ordered bool
 }
 
 // Capture records every node and switches the tree to copy-on-write until
 // Release. The caller holds the write lock; the capture may then be read
-// without any lock. The nodes are in no particular order: ParentsFirst
-// (which the caller runs outside the lock) puts parents before their
-// children.
+// without any lock. It is one breadth-first pass over the children maps
+// that records pointers and names (no paths): Each builds the paths
+// afterwards, outside the lock.
 func (t *Tree) Capture() *Capture {
 	if t.gen == math.MaxUint32 {
 		// Start the generations again rather than wrap: every node becomes
 		// older than the new capture, so it is copied before a change.
-		for _, n := range t.nodes {
-			n.gen = 0
-		}
+		t.each(func(n *Node) { n.gen = 0 })
 		t.gen = 0
 	}
 	t.gen++
 	t.cow = true
-	c := &Capture{Paths: make([]string, 0, len(t.nodes)), Nodes: make([]*Node, 0, len(t.nodes)), t: t, gen: t.gen}
-	for p, n := range t.nodes {
-		c.Paths = append(c.Paths, p)
-		c.Nodes = append(c.Nodes, n)
+	c := &Capture{
+		Nodes: make([]*Node, 1, t.count), names: make([]string, 1, t.count), parents: make([]int32, 1, t.count),
+		t: t, gen: t.gen,
+	}
+	c.Nodes[0], c.parents[0] = t.root, -1
+	// (A capture of 2^31 nodes would not fit in memory.)
+	for i := 0; i < len(c.Nodes); i++ {
+		n := c.Nodes[i]
+		if n.nchildren == 0 {
+			continue
+		}
+		for name, ch := range n.children {
+			c.Nodes = append(c.Nodes, ch)
+			c.names = append(c.names, name)
+			c.parents = append(c.parents, int32(i))
+		}
 	}
 	return c
 }
 
-// ParentsFirst orders the capture so that every node comes after its
-// parent: by depth (the number of path elements; "/" first) and, within a
-// depth, grouped by parent (by a hash of the parent's path, so siblings come
-// one after another, which lets a Loader find their parent without a lookup;
-// two parents whose hashes collide may interleave). Two stable counting
-// sorts, linear, without comparing paths: sorting a million paths took
-// about a second of CPU in every snapshot. It needs no lock.
-func (c *Capture) ParentsFirst() {
-	if c.ordered {
-		return
-	}
-	c.ordered = true
-	n := len(c.Paths)
-	if n < 2 {
-		return
-	}
-	// A bucket per eight nodes: parents are far fewer than nodes in any
-	// tree with many nodes, so few of them share a bucket.
-	buckets := 1
-	for buckets < n/8 {
-		buckets <<= 1
-	}
-	seed := maphash.MakeSeed()
-	depth := make([]uint32, n)
-	group := make([]uint32, n)
-	maxDepth := 0
-	for i, p := range c.Paths {
-		if p == "/" {
-			continue // depth 0, group 0
-		}
-		d := strings.Count(p, "/")
-		depth[i] = uint32(d)
-		maxDepth = max(maxDepth, d)
-		parent, _ := Split(p)
-		group[i] = uint32(maphash.String(seed, parent)) & uint32(buckets-1)
-	}
-	// By group, then (stable) by depth: depth-major, group-minor.
-	perm := countingOrder(nil, group, buckets)
-	group = nil
-	perm = countingOrder(perm, depth, maxDepth+1)
-	// Apply the permutation in place (position j takes what was at
-	// perm[j]), cycle by cycle, marking each position done with -1: the
-	// capture of a million nodes would otherwise need 24 MB of new slices
-	// while the snapshot is written (and the heap grows by more).
-	for start := range perm {
-		if perm[start] < 0 {
-			continue
-		}
-		path, node := c.Paths[start], c.Nodes[start]
-		j := start
-		for {
-			k := int(perm[j])
-			perm[j] = -1
-			if k == start {
-				c.Paths[j], c.Nodes[j] = path, node
-				break
-			}
-			c.Paths[j], c.Nodes[j] = c.Paths[k], c.Nodes[k]
-			j = k
-		}
-	}
-}
+// Len returns the number of captured nodes.
+func (c *Capture) Len() int { return len(c.Nodes) }
 
-// countingOrder stably sorts the indexes in order (0..len(keys)-1 when
-// order is nil) by keys[index] < k and returns them in a new slice.
-func countingOrder(order []int32, keys []uint32, k int) []int32 {
-	count := make([]int32, k+1)
-	for _, key := range keys {
-		count[key+1]++
+// Each calls fn with every captured node and its path, in the capture's
+// order (parents first), and stops at fn's first error. The path is valid
+// only during the call. It needs no lock.
+func (c *Capture) Each(fn func(path []byte, n *Node) error) error {
+	if len(c.Nodes) == 0 {
+		return nil
 	}
-	// (n fits in int32: a capture of 2^31 nodes would not fit in memory.)
-	for i := 1; i <= k; i++ {
-		count[i] += count[i-1]
+	if err := fn([]byte{'/'}, c.Nodes[0]); err != nil {
+		return err
 	}
-	out := make([]int32, len(keys))
-	if order == nil {
-		for i, key := range keys {
-			out[count[key]] = int32(i)
-			count[key]++
+	// The paths of the nodes with children, in capture order: children come
+	// in their parents' order, so a parent's path is needed only until its
+	// last child is written, and dirs is a queue.
+	type dir struct {
+		index int32
+		path  string
+	}
+	dirs := []dir{{0, ""}} // the root's children join onto ""
+	var buf []byte
+	for i := 1; i < len(c.Nodes); i++ {
+		pi := c.parents[i]
+		for len(dirs) > 0 && dirs[0].index != pi {
+			dirs = dirs[1:]
 		}
-		return out
+		if len(dirs) == 0 {
+			return fmt.Errorf("znode: captured node %q has no parent before it", c.names[i])
+		}
+		buf = append(append(append(buf[:0], dirs[0].path...), '/'), c.names[i]...)
+		n := c.Nodes[i]
+		if n.NumChildren() > 0 {
+			dirs = append(dirs, dir{int32(i), string(buf)})
+		}
+		if err := fn(buf, n); err != nil {
+			return err
+		}
 	}
-	for _, i := range order {
-		key := keys[i]
-		out[count[key]] = i
-		count[key]++
-	}
-	return out
+	return nil
 }
 
 // Release ends copy-on-write for this capture. The caller holds the write lock.
@@ -421,43 +441,16 @@ func (c *Capture) Release() {
 // ACLs returns the interned ACL table size (for diagnostics).
 func (t *Tree) ACLCount() int { return len(t.acls) }
 
-// Insert adds a node as loaded from a snapshot: the parent must already
-// exist (snapshots list parents first). Stored fields are taken as given.
-func (t *Tree) Insert(path string, n *Node) {
-	n.acl = t.intern(n.ACL())
-	n.setChildTable(0)
-	n.gen = t.gen
-	if path == "/" {
-		t.dataSize += int64(n.DataLen()) - int64(t.nodes["/"].DataLen())
-		t.nodes["/"] = n
-		return
-	}
-	if old := t.nodes[path]; old != nil {
-		t.dataSize -= pathLen(path) + int64(old.DataLen())
-	}
-	t.Restore(path, n)
-}
-
 // InternACL returns the tree's shared copy of acl (for snapshot loading:
 // intern each list once, then give it to the nodes that use it with
 // Node.PutACL). An empty list gives nil.
 func (t *Tree) InternACL(acl []proto.ACL) *[]proto.ACL { return t.intern(acl) }
 
-// ResetSized empties the tree down to "/" and sizes its node table for n
-// nodes, so loading a snapshot does not rehash as it grows.
-func (t *Tree) ResetSized(n int) {
-	t.Reset()
-	m := make(map[string]*Node, n+1)
-	for k, v := range t.nodes {
-		m[k] = v
-	}
-	t.nodes = m
-}
-
 // Loader adds the nodes of a snapshot to a tree that was just reset, in
 // snapshot order: every node after its parent, siblings mostly one after
-// another. It remembers the last parent, so a node costs one insertion into
-// the path table. It must not be used while a Capture is open.
+// another. It remembers the last parent, so a node mostly costs one
+// insertion into its parent's children. It must not be used while a
+// Capture is open.
 type Loader struct {
 	t          *Tree
 	parentPath string
@@ -469,29 +462,33 @@ func (t *Tree) NewLoader() *Loader { return &Loader{t: t} }
 
 // Add adds a node read from a snapshot. Its ACL must come from InternACL
 // and children sizes its child table (the number of children it will
-// get). It fails if the parent was not added before or the path was.
+// get). It fails if the parent was not added before or the path was, or
+// if "/" comes after other nodes.
 func (l *Loader) Add(path string, n *Node, children int) error {
 	t := l.t
 	n.setChildTable(children)
 	n.gen = t.gen
 	if path == "/" {
-		t.dataSize += int64(n.DataLen()) - int64(t.nodes["/"].DataLen())
-		t.nodes["/"] = n
+		if t.count > 1 {
+			return fmt.Errorf("node %q comes after other nodes", path)
+		}
+		t.dataSize += int64(n.DataLen()) - int64(t.root.DataLen())
+		t.root = n
 		l.parentPath, l.parent = "", nil
 		return nil
 	}
 	parentPath, name := Split(path)
 	if l.parent == nil || parentPath != l.parentPath {
-		p := t.nodes[parentPath]
+		p := t.Get(parentPath)
 		if p == nil {
 			return fmt.Errorf("node %q comes before its parent", path)
 		}
 		l.parentPath, l.parent = parentPath, p
 	}
-	if !l.parent.addChild(name) {
+	if !l.parent.addChild(strings.Clone(name), n) {
 		return fmt.Errorf("node %q appears twice", path)
 	}
-	t.nodes[path] = n
+	t.count++
 	t.dataSize += pathLen(path) + int64(n.DataLen())
 	t.indexOwner(path, n.EphemeralOwner)
 	return nil
@@ -518,13 +515,8 @@ func (t *Tree) indexOwner(path string, owner int64) {
 // Reset empties the tree down to "/" (before loading a snapshot).
 func (t *Tree) Reset() {
 	*t = *New()
-	root := t.nodes["/"]
-	root.setChildTable(0)
-	for p := range t.nodes {
-		if p != "/" {
-			delete(t.nodes, p)
-		}
-	}
+	t.root.setChildTable(0)
+	t.count = 1
 	t.dataSize = 1
 }
 
@@ -535,12 +527,16 @@ func (t *Tree) SetChildStat(path string, cversion int32, pzxid int64) {
 	}
 }
 
-// Get returns the node at path, or nil.
-func (t *Tree) Get(path string) *Node { return t.nodes[path] }
+// Get returns the node at path, or nil (also for a path that is not
+// absolute or has an empty component).
+func (t *Tree) Get(path string) *Node {
+	_, _, n := t.locate(path)
+	return n
+}
 
 // Len returns the number of nodes, counting "/" (ZooKeeper's count is Len()+1
 // because it also stores the root under "").
-func (t *Tree) Len() int { return len(t.nodes) }
+func (t *Tree) Len() int { return t.count }
 
 // ApproximateDataSize is ZooKeeper's zk_approximate_data_size: the sum of
 // path length and data length over all nodes.
@@ -555,8 +551,8 @@ type CreateArgs struct {
 	Zxid, Time     int64
 }
 
-// Create adds a node. The caller has checked that the parent exists and the
-// node does not. It updates the parent's stored cversion and pzxid.
+// Create adds a node. The caller has checked that the path is valid, the parent
+// exists and the node does not. It updates the parent's stored cversion and pzxid.
 func (t *Tree) Create(a CreateArgs) *Node {
 	n := &Node{
 		acl:   t.intern(a.ACL),
@@ -568,10 +564,10 @@ func (t *Tree) Create(a CreateArgs) *Node {
 	n.gen = t.gen
 	parentPath, name := Split(a.Path)
 	p := t.mutable(parentPath)
-	p.addChild(name)
+	p.addChild(strings.Clone(name), n)
 	p.Cversion++
 	p.Pzxid = a.Zxid
-	t.nodes[a.Path] = n
+	t.count++
 	t.dataSize += pathLen(a.Path) + int64(len(a.Data))
 	t.indexOwner(a.Path, a.EphemeralOwner)
 	return n
@@ -579,16 +575,15 @@ func (t *Tree) Create(a CreateArgs) *Node {
 
 // Delete removes a node without children. The parent's pzxid becomes zxid.
 func (t *Tree) Delete(path string, zxid int64) {
-	n := t.nodes[path]
-	if n == nil {
+	_, _, n := t.locate(path)
+	if n == nil || n == t.root {
 		return
 	}
 	parentPath, name := Split(path)
-	if p := t.mutable(parentPath); p != nil {
-		p.removeChild(name)
-		p.Pzxid = zxid
-	}
-	delete(t.nodes, path)
+	p := t.mutable(parentPath)
+	p.removeChild(name)
+	p.Pzxid = zxid
+	t.count--
 	t.dataSize -= pathLen(path) + int64(n.DataLen())
 	switch {
 	case n.EphemeralOwner == ContainerOwner:
@@ -693,32 +688,46 @@ func sortedKeys(m map[string]struct{}) []string {
 
 // CountDescendants returns the number of nodes below path (any depth).
 func (t *Tree) CountDescendants(path string) int {
-	n := t.nodes[path]
+	n := t.Get(path)
 	if n == nil {
 		return 0
 	}
-	total := -1
-	t.Walk(path, func(string, *Node) bool { total++; return true })
+	total := 0
+	stack := []*Node{n}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		total += len(n.children)
+		for _, c := range n.children {
+			if len(c.children) > 0 {
+				stack = append(stack, c)
+			}
+		}
+	}
 	return total
 }
 
 // Walk calls fn for path and every node below it, parents before children,
 // children in sorted order. Iterative, so deep trees cannot overflow the stack.
 func (t *Tree) Walk(path string, fn func(path string, n *Node) bool) {
-	stack := []string{path}
+	type item struct {
+		path string
+		n    *Node
+	}
+	n := t.Get(path)
+	if n == nil {
+		return
+	}
+	stack := []item{{path, n}}
 	for len(stack) > 0 {
-		p := stack[len(stack)-1]
+		it := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		n := t.nodes[p]
-		if n == nil {
-			continue
-		}
-		if !fn(p, n) {
+		if !fn(it.path, it.n) {
 			return
 		}
-		names := n.ChildNames()
+		names := it.n.ChildNames()
 		for i := len(names) - 1; i >= 0; i-- {
-			stack = append(stack, join(p, names[i]))
+			stack = append(stack, item{join(it.path, names[i]), it.n.children[names[i]]})
 		}
 	}
 }
@@ -737,8 +746,8 @@ func Join(parent, name string) string { return join(parent, name) }
 // multi). The parent must exist; the caller restores the parent's fields.
 func (t *Tree) Restore(path string, n *Node) {
 	parentPath, name := Split(path)
-	t.mutable(parentPath).addChild(name)
-	t.nodes[path] = n
+	t.mutable(parentPath).addChild(strings.Clone(name), n)
+	t.count++
 	t.dataSize += pathLen(path) + int64(n.DataLen())
 	t.indexOwner(path, n.EphemeralOwner)
 }

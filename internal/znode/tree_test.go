@@ -21,21 +21,18 @@ func checkInvariants(t *testing.T, tr *Tree) {
 	eph := map[int64]map[string]struct{}{}
 	cont := map[string]struct{}{}
 	ttl := map[string]struct{}{}
-	for p, n := range tr.nodes {
+	nodes := allNodes(tr)
+	if len(nodes) != tr.Len() {
+		t.Fatalf("Len %d, %d nodes reachable from the root", tr.Len(), len(nodes))
+	}
+	for p, n := range nodes {
 		size += int64(len(p) + len(n.Data()))
-		if p != "/" {
-			parent, name := Split(p)
-			pn := tr.nodes[parent]
-			if pn == nil {
-				t.Fatalf("%s: parent %s missing", p, parent)
-			}
-			if _, ok := pn.children[name]; !ok {
-				t.Fatalf("%s: not listed as a child of %s", p, parent)
-			}
+		if tr.Get(p) != n {
+			t.Fatalf("Get(%q) is not the node reached from the root", p)
 		}
-		for c := range n.children {
-			if tr.nodes[Join(p, c)] == nil {
-				t.Fatalf("%s lists missing child %q", p, c)
+		for c, cn := range n.children {
+			if c == "" || strings.Contains(c, "/") || cn == nil {
+				t.Fatalf("%s lists child %q (%v)", p, c, cn)
 			}
 		}
 		if int(n.nchildren) != len(n.children) {
@@ -65,6 +62,21 @@ func checkInvariants(t *testing.T, tr *Tree) {
 	if !reflect.DeepEqual(ttl, tr.ttls) {
 		t.Fatalf("TTL set %v, nodes say %v", tr.ttls, ttl)
 	}
+}
+
+// allNodes returns every node by path, walking the children maps from the
+// root (not through Get or Walk).
+func allNodes(tr *Tree) map[string]*Node {
+	out := map[string]*Node{}
+	var visit func(p string, n *Node)
+	visit = func(p string, n *Node) {
+		out[p] = n
+		for c, cn := range n.children {
+			visit(Join(p, c), cn)
+		}
+	}
+	visit("/", tr.root)
+	return out
 }
 
 func create(tr *Tree, path string, data []byte, owner, zxid int64) *Node {
@@ -513,4 +525,35 @@ func TestNodeDataNullAndEmpty(t *testing.T) {
 			t.Errorf("%s: Data() = %#v (nil %v), DataLen %d", tc.name, got, got == nil, n.DataLen())
 		}
 	}
+}
+
+// TestGetMalformedPaths: a lookup walks components, so a path that is not
+// absolute or has an empty component must find nothing rather than a node
+// whose path it is not.
+func TestGetMalformedPaths(t *testing.T) {
+	tr := New()
+	create(tr, "/a", nil, 0, 1)
+	create(tr, "/a/b", nil, 0, 2)
+	for _, tc := range []struct {
+		path  string
+		found bool
+	}{
+		{"/", true}, {"/a", true}, {"/a/b", true},
+		{"", false}, {"a", false}, {"a/b", false}, {"/a/", false}, {"//", false},
+		{"//a", false}, {"/a//b", false}, {"/a/b/", false}, {"/a/b/c", false}, {"/b", false},
+	} {
+		if got := tr.Get(tc.path) != nil; got != tc.found {
+			t.Errorf("Get(%q) found %v, want %v", tc.path, got, tc.found)
+		}
+	}
+	// Deleting or changing a path that is not there changes nothing.
+	before := dump(tr)
+	tr.Delete("/a/", 3)
+	tr.Delete("//a", 3)
+	tr.Delete("/", 3)
+	tr.SetVersion("/a//b", 9)
+	if dump(tr) != before || tr.Len() != 6 {
+		t.Errorf("tree changed:\n%s\nwant\n%s", dump(tr), before)
+	}
+	checkInvariants(t, tr)
 }
