@@ -20,20 +20,26 @@ func ValidatePath(path string) error {
 	if path == "/" {
 		return nil
 	}
-	if path[len(path)-1] == '/' {
-		return ErrBadPath
-	}
+	// One pass: components at each '/', characters in between (ASCII,
+	// nearly every path, without decoding).
 	start := 1
-	for i := 1; i <= len(path); i++ {
-		if i == len(path) || path[i] == '/' {
-			c := path[start:i]
-			if c == "" || c == "." || c == ".." {
+	for i := 1; i < len(path); {
+		b := path[i]
+		switch {
+		case b == '/':
+			if !validComponent(path[start:i]) {
 				return ErrBadPath
 			}
-			start = i + 1
+			i++
+			start = i
+			continue
+		case b < utf8.RuneSelf:
+			if b <= 0x1f || b == 0x7f {
+				return ErrBadPath
+			}
+			i++
+			continue
 		}
-	}
-	for i := 0; i < len(path); {
 		r, size := utf8.DecodeRuneInString(path[i:])
 		if r == utf8.RuneError && size <= 1 {
 			return ErrBadPath
@@ -45,8 +51,16 @@ func ValidatePath(path string) error {
 		}
 		i += size
 	}
+	// The last component ("" for a trailing slash).
+	if !validComponent(path[start:]) {
+		return ErrBadPath
+	}
 	return nil
 }
+
+// validComponent reports whether c may be a path component: not empty, "."
+// or "..".
+func validComponent(c string) bool { return c != "" && c != "." && c != ".." }
 
 // HasSlashAndNoNUL is the light check ZooKeeper applies before delete and
 // create: the path contains a '/' and no NUL byte.

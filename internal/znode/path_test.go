@@ -161,3 +161,45 @@ func TestSplitJoin(t *testing.T) {
 		}
 	}
 }
+
+// validatePathSpec is ValidatePath written as the rules read, in two passes
+// (components, then decoded characters): the reference the one-pass
+// ValidatePath is checked against.
+func validatePathSpec(path string) bool {
+	if len(path) == 0 || path[0] != '/' {
+		return false
+	}
+	if path == "/" {
+		return true
+	}
+	for _, c := range strings.Split(path[1:], "/") {
+		if c == "" || c == "." || c == ".." {
+			return false
+		}
+	}
+	for i := 0; i < len(path); {
+		r, size := utf8.DecodeRuneInString(path[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return false
+		}
+		if r <= 0x1f || (r >= 0x7f && r <= 0x9f) || (r >= 0xd800 && r <= 0xf8ff) || r >= 0xfff0 {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// FuzzValidatePath: the one-pass ValidatePath agrees with the rules as
+// written (validatePathSpec) on any string.
+func FuzzValidatePath(f *testing.F) {
+	for _, s := range []string{"/", "/a", "/a/b", "/a/", "//", "/a//b", "/.", "/..", "/a/./b", "/...", "/x\x7f",
+		"/x\x1f", "/é", "/\u00a0", "/\uffef", "/\ufff0", "/\U00010000", "/\xff", "a/b", "", "/a/.."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		if got, want := ValidatePath(path) == nil, validatePathSpec(path); got != want {
+			t.Fatalf("ValidatePath(%q) valid=%v, the rules say %v", path, got, want)
+		}
+	})
+}
