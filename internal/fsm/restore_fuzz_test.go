@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"runtime"
+	"strings"
 	"testing"
+
+	"github.com/warren-zk/warren/internal/proto"
+	"github.com/warren-zk/warren/internal/znode"
 )
 
 // snapshotBytes returns the snapshot body of f's state with the given
@@ -130,5 +134,34 @@ func TestRestoreBoundsAllocation(t *testing.T) {
 				t.Fatalf("restoring %d bytes allocated %d MiB (%v)", len(body), got>>20, err)
 			}
 		})
+	}
+}
+
+// TestRestoreRejectsBadPaths: a snapshot whose body names a node with a path
+// ZooKeeper would refuse does not restore.
+func TestRestoreRejectsBadPaths(t *testing.T) {
+	a := New(Options{ExtendedTypes: true})
+	a.Lock()
+	a.Tree().Create(znode.CreateArgs{Path: "/abcd", ACL: proto.OpenACLUnsafe, Zxid: 1, Time: 1})
+	a.Unlock()
+	good := snapshotBytes(t, a, nil)
+	for _, bad := range []string{"/ab\x01d", "/a/..", "//bcd", "/abc/", "/a\xffcd", "abcde"} {
+		body := bytes.Replace(bytes.Clone(good), []byte("/abcd"), []byte(bad), 1)
+		if bytes.Equal(body, good) {
+			t.Fatal("the path is not in the body")
+		}
+		f := New(Options{ExtendedTypes: true})
+		f.Lock()
+		_, _, _, err := f.Restore(bytes.NewReader(body))
+		f.Unlock()
+		if err == nil || !strings.Contains(err.Error(), "invalid path") {
+			t.Errorf("path %q: Restore returned %v, want an invalid path error", bad, err)
+		}
+	}
+	f := New(Options{ExtendedTypes: true})
+	f.Lock()
+	defer f.Unlock()
+	if _, _, _, err := f.Restore(bytes.NewReader(good)); err != nil || f.Tree().Get("/abcd") == nil {
+		t.Fatalf("the unchanged body: %v", err)
 	}
 }

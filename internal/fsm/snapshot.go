@@ -364,10 +364,6 @@ func (f *FSM) loadNodes(rd *snapReader, nn, expect uint64, lists [][]proto.ACL) 
 				}
 				n.PutACL(refs[ai])
 			}
-			if path != "/" && znode.ValidatePath(path) != nil {
-				decodeErr = fmt.Errorf("fsm: snapshot node %q: invalid path", path)
-				return
-			}
 			// Children come after their parent.
 			if children < 0 || uint64(children) > nn-1-i {
 				decodeErr = fmt.Errorf("fsm: snapshot node %q: %d children, with %d nodes after it", path, children, nn-1-i)
@@ -399,6 +395,13 @@ func (f *FSM) loadNodes(rd *snapReader, nn, expect uint64, lists [][]proto.ACL) 
 			continue
 		}
 		for _, l := range batch {
+			// Validated here rather than where decoded: the decoding
+			// goroutine is the longer of the two.
+			if l.path != "/" && znode.ValidatePath(l.path) != nil {
+				insertErr = fmt.Errorf("fsm: snapshot node %q: invalid path", l.path)
+				close(stop)
+				break
+			}
 			if err := ld.Add(l.path, l.n, l.children); err != nil {
 				insertErr = fmt.Errorf("fsm: snapshot: %w", err)
 				close(stop)
