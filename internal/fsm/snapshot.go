@@ -395,13 +395,6 @@ func (f *FSM) loadNodes(rd *snapReader, nn, expect uint64, lists [][]proto.ACL) 
 			continue
 		}
 		for _, l := range batch {
-			// Validated here rather than where decoded: the decoding
-			// goroutine is the longer of the two.
-			if l.path != "/" && znode.ValidatePath(l.path) != nil {
-				insertErr = fmt.Errorf("fsm: snapshot node %q: invalid path", l.path)
-				close(stop)
-				break
-			}
 			if err := ld.Add(l.path, l.n, l.children); err != nil {
 				insertErr = fmt.Errorf("fsm: snapshot: %w", err)
 				close(stop)

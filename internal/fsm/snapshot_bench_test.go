@@ -6,7 +6,7 @@ import (
 )
 
 // BenchmarkSnapshotWrite measures what a snapshot costs the server per
-// znode: the capture under the tree lock, then the ordering and encoding
+// znode: the capture under the tree lock, then the paths and the encoding
 // its writer does without the lock (into io.Discard: the file, its checksum
 // and the disk are snap's), for a tree of 200k znodes of 100 bytes.
 func BenchmarkSnapshotWrite(b *testing.B) {

@@ -22,6 +22,8 @@ func TestLoader(t *testing.T) {
 		{"parent missing", []add{{"/a", 0, 0}, {"/b/c", 0, 0}}, `"/b/c" comes before its parent`},
 		{"duplicate", []add{{"/a", 0, 1}, {"/a/b", 0, 0}, {"/a/b", 0, 0}}, `"/a/b" appears twice`},
 		{"duplicate after another parent", []add{{"/a", 0, 1}, {"/a/b", 0, 0}, {"/c", 0, 0}, {"/a", 0, 0}}, `"/a" appears twice`},
+		{"invalid path", []add{{"/a", 0, 1}, {"//a", 0, 0}}, `"//a": invalid path`},
+		{"not absolute", []add{{"a", 0, 0}}, `"a": invalid path`},
 		{"root after other nodes", []add{{"/", 0, 1}, {"/a", 0, 0}, {"/", 0, 0}}, `"/" comes after other nodes`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -269,28 +269,53 @@ func Split(path string) (parent, name string) {
 	return path[:i], path[i+1:]
 }
 
-// locate returns the node at path (nil if there is none), its parent (nil
-// for the root) and its name in the parent's children.
-func (t *Tree) locate(path string) (parent *Node, name string, n *Node) {
-	if len(path) == 0 || path[0] != '/' {
-		return nil, "", nil
+// walk resolves the parent of the node at path, one component at a time
+// from the root: it returns the parent (nil if it does not exist, or if
+// path is "/", not absolute or has an empty component before its last),
+// the parent's own parent and name in it (nil and "" when the parent is the
+// root), and the last component. Every lookup and change of the tree finds
+// its nodes through it.
+func (t *Tree) walk(path string) (grand *Node, pname string, parent *Node, name string) {
+	if len(path) < 2 || path[0] != '/' {
+		return nil, "", nil, ""
 	}
-	n = t.root
+	parent = t.root
 	rest := path[1:]
-	if rest == "" {
-		return nil, "", n
-	}
 	for {
 		i := strings.IndexByte(rest, '/')
 		if i < 0 {
-			return n, rest, n.children[rest]
+			return grand, pname, parent, rest
 		}
-		n = n.children[rest[:i]]
-		if n == nil {
-			return nil, "", nil
+		next := parent.children[rest[:i]]
+		if next == nil {
+			return nil, "", nil, ""
 		}
+		grand, pname, parent = parent, rest[:i], next
 		rest = rest[i+1:]
 	}
+}
+
+// locate returns the node at path (nil if there is none), its parent (nil
+// for the root) and its name in the parent's children.
+func (t *Tree) locate(path string) (parent *Node, name string, n *Node) {
+	if path == "/" {
+		return nil, "", t.root
+	}
+	_, _, parent, name = t.walk(path)
+	if parent == nil {
+		return nil, "", nil
+	}
+	return parent, name, parent.children[name]
+}
+
+// mutableParent returns the parent of the node at path ready to be changed
+// in place (see own) and the node's name, or a nil parent if there is none.
+func (t *Tree) mutableParent(path string) (parent *Node, name string) {
+	grand, pname, parent, name := t.walk(path)
+	if parent == nil {
+		return nil, ""
+	}
+	return t.own(grand, pname, parent), name
 }
 
 // own returns n (the child called name of parent, or the root when parent
@@ -462,8 +487,8 @@ func (t *Tree) NewLoader() *Loader { return &Loader{t: t} }
 
 // Add adds a node read from a snapshot. Its ACL must come from InternACL
 // and children sizes its child table (the number of children it will
-// get). It fails if the parent was not added before or the path was, or
-// if "/" comes after other nodes.
+// get). It fails if the path is invalid (ValidatePath), if the parent was
+// not added before or the path was, or if "/" comes after other nodes.
 func (l *Loader) Add(path string, n *Node, children int) error {
 	t := l.t
 	n.setChildTable(children)
@@ -476,6 +501,9 @@ func (l *Loader) Add(path string, n *Node, children int) error {
 		t.root = n
 		l.parentPath, l.parent = "", nil
 		return nil
+	}
+	if ValidatePath(path) != nil {
+		return fmt.Errorf("node %q: invalid path", path)
 	}
 	parentPath, name := Split(path)
 	if l.parent == nil || parentPath != l.parentPath {
@@ -562,8 +590,7 @@ func (t *Tree) Create(a CreateArgs) *Node {
 	}
 	n.PutData(a.Data)
 	n.gen = t.gen
-	parentPath, name := Split(a.Path)
-	p := t.mutable(parentPath)
+	p, name := t.mutableParent(a.Path)
 	p.addChild(strings.Clone(name), n)
 	p.Cversion++
 	p.Pzxid = a.Zxid
@@ -575,12 +602,15 @@ func (t *Tree) Create(a CreateArgs) *Node {
 
 // Delete removes a node without children. The parent's pzxid becomes zxid.
 func (t *Tree) Delete(path string, zxid int64) {
-	_, _, n := t.locate(path)
-	if n == nil || n == t.root {
+	grand, pname, p, name := t.walk(path)
+	if p == nil {
 		return
 	}
-	parentPath, name := Split(path)
-	p := t.mutable(parentPath)
+	n := p.children[name]
+	if n == nil {
+		return
+	}
+	p = t.own(grand, pname, p)
 	p.removeChild(name)
 	p.Pzxid = zxid
 	t.count--
@@ -745,8 +775,8 @@ func Join(parent, name string) string { return join(parent, name) }
 // Restore puts back a node removed by Delete (used to roll back a failed
 // multi). The parent must exist; the caller restores the parent's fields.
 func (t *Tree) Restore(path string, n *Node) {
-	parentPath, name := Split(path)
-	t.mutable(parentPath).addChild(strings.Clone(name), n)
+	p, name := t.mutableParent(path)
+	p.addChild(strings.Clone(name), n)
 	t.count++
 	t.dataSize += pathLen(path) + int64(n.DataLen())
 	t.indexOwner(path, n.EphemeralOwner)
