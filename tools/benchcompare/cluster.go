@@ -22,6 +22,10 @@ import (
 const (
 	kindZK     = "zookeeper"
 	kindWarren = "warren"
+	// kindFloor is tools/floorserver with -fsync: a server that does no
+	// work beyond reading each request, group-committing the writes to a
+	// log and answering (-floor).
+	kindFloor = "floor"
 
 	modeStandalone = "standalone"
 	modeEnsemble   = "ensemble"
@@ -38,6 +42,7 @@ type env struct {
 	classpath string   // ZooKeeper 3.8 server classpath (internal/testutil/deps)
 	zkJVM     []string // JVM options before the log and class path arguments
 	warren    string   // warren binary
+	floor     string   // floorserver binary (-floor)
 	// serverCPUs, when set, is the taskset CPU list every server runs on.
 	serverCPUs string
 	logf       func(format string, args ...any)
@@ -93,7 +98,7 @@ func newCluster(e *env, kind, mode, dir string) (*cluster, error) {
 			m.logPath = filepath.Join(mdir, "zookeeper.out")
 			m.zkLog = filepath.Join(mdir, "zookeeper.log")
 		} else {
-			m.logPath = filepath.Join(mdir, "warren.log")
+			m.logPath = filepath.Join(mdir, kind+".log")
 		}
 		if err := os.MkdirAll(m.dataDir, 0o755); err != nil {
 			return nil, err
@@ -186,8 +191,11 @@ func (c *cluster) argv(m *member) ([]string, error) {
 }
 
 func (c *cluster) serverArgv(m *member) ([]string, error) {
-	if c.kind == kindWarren {
+	switch c.kind {
+	case kindWarren:
 		return []string{c.env.warren, "server", "-log-level", "info", m.cfgPath}, nil
+	case kindFloor:
+		return []string{c.env.floor, "-addr", m.addr(), "-fsync", m.dataDir}, nil
 	}
 	log4j, err := deps.Log4jConfig(m.dir, m.zkLog)
 	if err != nil {
@@ -270,7 +278,7 @@ func (c *cluster) waitReady(ctx context.Context, deadline time.Time) error {
 			if time.Now().After(deadline) {
 				return fmt.Errorf("member %d not serving before the start timeout (last: %v)", m.id, last)
 			}
-			last = probe(ctx, m)
+			last = probe(ctx, m, c.kind != kindFloor)
 			if last == nil {
 				break
 			}
@@ -298,7 +306,10 @@ func (c *cluster) waitReady(ctx context.Context, deadline time.Time) error {
 	}
 }
 
-func probe(ctx context.Context, m *member) error {
+// probe checks that member m serves: srvr shows a Mode, conf names its
+// dataDir (if checkConf; the floor server has no conf), a session can
+// read.
+func probe(ctx context.Context, m *member, checkConf bool) error {
 	r, err := fourLetter(m.addr(), "srvr", time.Second)
 	if err != nil {
 		return err
@@ -306,12 +317,14 @@ func probe(ctx context.Context, m *member) error {
 	if !strings.Contains(r, "Mode: ") {
 		return fmt.Errorf("srvr: %q", strings.TrimSpace(r))
 	}
-	r, err = fourLetter(m.addr(), "conf", time.Second)
-	if err != nil {
-		return err
-	}
-	if !strings.Contains(r, "dataDir="+filepath.Join(m.dataDir, "version-2")+"\n") {
-		return fmt.Errorf("%w: conf on %s: %q", errNotOurs, m.addr(), r)
+	if checkConf {
+		r, err = fourLetter(m.addr(), "conf", time.Second)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(r, "dataDir="+filepath.Join(m.dataDir, "version-2")+"\n") {
+			return fmt.Errorf("%w: conf on %s: %q", errNotOurs, m.addr(), r)
+		}
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

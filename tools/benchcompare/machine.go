@@ -152,11 +152,17 @@ func buildWarrenRev(ctx context.Context, root, rev, dir string) (bin, commit str
 
 // buildWarren builds ./cmd/warren of the module at root into dir.
 func buildWarren(ctx context.Context, root, dir string) (string, error) {
-	out := filepath.Join(dir, "warren")
-	cmd := exec.CommandContext(ctx, goTool(), "build", "-o", out, "./cmd/warren")
+	return buildCommand(ctx, root, dir, "cmd/warren")
+}
+
+// buildCommand builds ./pkg (a main package) of the module at root into
+// dir and returns the binary's path.
+func buildCommand(ctx context.Context, root, dir, pkg string) (string, error) {
+	out := filepath.Join(dir, filepath.Base(pkg))
+	cmd := exec.CommandContext(ctx, goTool(), "build", "-o", out, "./"+pkg)
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/warren (in %s): %v\n%s", root, err, b)
+		return "", fmt.Errorf("go build ./%s (in %s): %v\n%s", pkg, root, err, b)
 	}
 	return out, nil
 }

@@ -89,6 +89,7 @@ type options struct {
 	quiet                 bool
 	modRoot               string
 	serverCPUs, clientCPU string
+	floor                 bool
 }
 
 func orAll(cpus string) string {
@@ -154,6 +155,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines on stderr")
 	fs.StringVar(&o.serverCPUs, "server-cpus", "", "run every server process on these CPUs (a taskset list such as 1 or 2-3; empty: no pinning)")
 	fs.StringVar(&o.clientCPU, "client-cpus", "", "run this process, the load generator, on these CPUs (taskset list; empty: no pinning)")
+	fs.BoolVar(&o.floor, "floor", false, "in the standalone mode, also run each workload against tools/floorserver -fsync (a server that only reads each request, group-commits the writes, answers and notifies data watches: what the machine allows), third in each pair")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -354,6 +356,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		m.WarrenCommit = gitDescribe(ctx, o.modRoot) + " (work tree)"
 	}
 	t.e.warren = o.warren
+	if o.floor {
+		if o.modRoot == "" {
+			fmt.Fprintf(stderr, "benchcompare: -floor: %v\n", err)
+			return 2
+		}
+		if t.e.floor, err = buildCommand(ctx, o.modRoot, t.root, "tools/floorserver"); err != nil {
+			fmt.Fprintf(stderr, "benchcompare: %v\n", err)
+			return 1
+		}
+	}
 
 	m.Type, m.Started, m.Command = "machine", t.begin.Format(time.RFC3339), o.command
 	m.LoadAvgStart = loadAvg()
@@ -367,6 +379,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		m.Settings += fmt.Sprintf("; servers on CPUs %s, load generator on CPUs %s", orAll(o.serverCPUs), orAll(o.clientCPU))
 	}
 	t.runsAll = len(o.modes) * len(o.workloads) * o.pairs * 2
+	if o.floor && slices.Contains(o.modes, modeStandalone) {
+		m.Settings += "; floor server in the standalone runs"
+		t.runsAll += len(o.workloads) * o.pairs
+	}
 	t.logf("machine: %d CPUs, %s; load average %s; root %s", m.NProc, m.CPUModel, m.LoadAvgStart, t.root)
 
 	failed := false
@@ -443,7 +459,8 @@ func (t *tool) removeDir(dir string) {
 }
 
 // workloads starts a ZooKeeper and a Warren cluster of the mode and runs
-// every workload against both, alternating, -pairs times.
+// every workload against both, alternating, -pairs times (with -floor, in
+// the standalone mode, the floor server third in each pair).
 func (t *tool) workloads(ctx context.Context, mode string) error {
 	zk, err := newCluster(t.e, kindZK, mode, filepath.Join(t.root, mode+"-zookeeper"))
 	if err != nil {
@@ -457,7 +474,17 @@ func (t *tool) workloads(ctx context.Context, mode string) error {
 	}
 	defer t.removeDir(wr.dir)
 	defer wr.kill()
-	for _, c := range []*cluster{zk, wr} {
+	all := []*cluster{zk, wr}
+	if t.o.floor && mode == modeStandalone {
+		fl, err := newCluster(t.e, kindFloor, mode, filepath.Join(t.root, mode+"-floor"))
+		if err != nil {
+			return err
+		}
+		defer t.removeDir(fl.dir)
+		defer fl.kill()
+		all = append(all, fl)
+	}
+	for _, c := range all {
 		t.logf("starting %s", c.name)
 		if err := c.start(ctx, t.o.startTimeout); err != nil {
 			return err
@@ -466,7 +493,7 @@ func (t *tool) workloads(ctx context.Context, mode string) error {
 	}
 	for _, w := range t.o.workloads {
 		for pair := 1; pair <= t.o.pairs; pair++ {
-			for _, c := range []*cluster{zk, wr} {
+			for _, c := range all {
 				if err := ctx.Err(); err != nil {
 					return context.Cause(ctx)
 				}

@@ -16,7 +16,8 @@ import (
 )
 
 // TestSmoke runs the whole comparison once, as small as it gets: standalone
-// only, one pair, 200 ms runs, 1000 znodes, one restart of each server. It
+// only, one pair, 200 ms runs, 1000 znodes, one restart of each server,
+// the floor server in the runs too (-floor). It
 // checks that every part produced its records, not the numbers. It needs the
 // Debian zookeeper package (skipped loudly without it; failed under CI=true).
 func TestSmoke(t *testing.T) {
@@ -29,7 +30,7 @@ func TestSmoke(t *testing.T) {
 		"-java", java, "-zk-classpath", cp,
 		"-modes", "standalone", "-pairs", "1", "-duration", "200ms", "-warmup", "0", "-settle", "0",
 		"-sessions", "8", "-watch-sessions", "16", "-keys", "100", "-znodes", "1000", "-zk-heap", "256m",
-		"-start-timeout", "60s", "-restart-timeout", "60s", "-run-slack", "60s", "-timeout", "100s", "-json",
+		"-start-timeout", "60s", "-restart-timeout", "60s", "-run-slack", "60s", "-timeout", "100s", "-json", "-floor",
 	}
 	start := time.Now()
 	code := run(ctx, args, &out, &errOut)
@@ -58,7 +59,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("problem reported: %s", sc.Text())
 		}
 	}
-	want := map[string]int{"machine": 1, "summary": 6, "run": 12, "memory": 2, "restart": 2, "resource-summary": 2}
+	want := map[string]int{"machine": 1, "summary": 6, "run": 18, "memory": 2, "restart": 2, "resource-summary": 2}
 	for k, n := range want {
 		if counts[k] != n {
 			t.Errorf("%d lines of type %q, want %d", counts[k], k, n)
@@ -66,7 +67,7 @@ func TestSmoke(t *testing.T) {
 	}
 	for _, w := range defaultWorkloads {
 		s, ok := summaries[w]
-		if !ok || s.Pairs != 1 || !(s.ThroughputRatio > 0) || !(s.P99Ratio > 0) {
+		if !ok || s.Pairs != 1 || !(s.ThroughputRatio > 0) || !(s.P99Ratio > 0) || s.FloorPairs != 1 || !(s.FloorRatio > 0) {
 			t.Errorf("summary of %s: %+v", w, s)
 		}
 	}
@@ -114,6 +115,40 @@ func TestSummaryPairsOnlyBothValid(t *testing.T) {
 	got := s[0]
 	if got.Pairs != 2 || got.ThroughputRatio != 2 || got.P99Ratio != 0.3 || got.ThroughputMet == nil || !*got.ThroughputMet || got.P99Met == nil || !*got.P99Met {
 		t.Errorf("summary %+v", got)
+	}
+}
+
+func TestSummaryFloor(t *testing.T) {
+	r := &report{}
+	add := func(pair int, server string, ops float64, err string) {
+		r.addRun(runRecord{Mode: modeStandalone, Workload: "set", Pair: pair, Server: server, Ops: 1, OpsPerSec: ops, P99: 1, Err: err})
+	}
+	add(1, kindZK, 100, "")
+	add(1, kindWarren, 150, "")
+	add(1, kindFloor, 300, "")
+	add(2, kindZK, 100, "")
+	add(2, kindWarren, 200, "")
+	add(2, kindFloor, 400, "boom") // not counted in the floor columns
+	add(3, kindZK, 200, "")
+	add(3, kindWarren, 300, "")
+	add(3, kindFloor, 500, "")
+	s := r.summaries()
+	if len(s) != 1 {
+		t.Fatalf("%d summaries", len(s))
+	}
+	got := s[0]
+	// Warren/ZK over all three pairs: 1.5, 2, 1.5; floor/ZK over pairs 1
+	// and 3: 3, 2.5; Warren/floor: 0.5, 0.6.
+	if got.Pairs != 3 || got.ThroughputRatio != 1.5 || got.FloorPairs != 2 || got.FloorOpsPerSec != 400 ||
+		got.FloorRatio != 2.75 || got.WarrenFloorRatio != 0.55 || got.FloorP99Ratio != 1 {
+		t.Errorf("summary %+v", got)
+	}
+	var out strings.Builder
+	if err := r.writeTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "floor/zk") || !strings.Contains(out.String(), "2.75") {
+		t.Errorf("no floor table:\n%s", out.String())
 	}
 }
 

@@ -120,6 +120,14 @@ type summaryRecord struct {
 	P99Ratio         float64 `json:"p99_ratio"`
 	P99Target        string  `json:"p99_target,omitempty"`
 	P99Met           *bool   `json:"p99_target_met,omitempty"`
+	// With -floor: medians over the pairs in which all three runs
+	// succeeded (FloorPairs of them).
+	FloorPairs       int     `json:"floor_pairs,omitempty"`
+	FloorOpsPerSec   float64 `json:"floor_ops_per_sec,omitempty"`
+	FloorP99         float64 `json:"floor_p99_ms,omitempty"`
+	FloorRatio       float64 `json:"floor_throughput_ratio,omitempty"`        // floor/ZooKeeper
+	FloorP99Ratio    float64 `json:"floor_p99_ratio,omitempty"`               // floor/ZooKeeper
+	WarrenFloorRatio float64 `json:"warren_floor_throughput_ratio,omitempty"` // Warren/floor
 }
 
 // memoryRecord is one server's resident memory after the bulk load (JSON
@@ -263,6 +271,7 @@ func (r *report) summaries() []summaryRecord {
 	var out []summaryRecord
 	for _, k := range order {
 		var zkT, wT, tR, zkP, wP, pR []float64
+		var fT, fP, fR, fpR, wfR []float64
 		for _, p := range pairs[k] {
 			z, w := p[kindZK], p[kindWarren]
 			if z == nil || w == nil || !z.valid() || !w.valid() {
@@ -270,11 +279,21 @@ func (r *report) summaries() []summaryRecord {
 			}
 			zkT, wT, tR = append(zkT, z.OpsPerSec), append(wT, w.OpsPerSec), append(tR, ratio(w.OpsPerSec, z.OpsPerSec))
 			zkP, wP, pR = append(zkP, z.P99), append(wP, w.P99), append(pR, ratio(w.P99, z.P99))
+			if f := p[kindFloor]; f != nil && f.valid() {
+				fT, fP = append(fT, f.OpsPerSec), append(fP, f.P99)
+				fR, wfR = append(fR, ratio(f.OpsPerSec, z.OpsPerSec)), append(wfR, ratio(w.OpsPerSec, f.OpsPerSec))
+				fpR = append(fpR, ratio(f.P99, z.P99))
+			}
 		}
 		s := summaryRecord{
 			Type: "summary", Mode: k.mode, Workload: k.workload, Pairs: len(tR),
 			ZKOpsPerSec: round(median(zkT), 1), WarrenOpsPerSec: round(median(wT), 1), ThroughputRatio: round(median(tR), 3),
 			ZKP99: round(median(zkP), 3), WarrenP99: round(median(wP), 3), P99Ratio: round(median(pR), 3),
+		}
+		if len(fT) > 0 {
+			s.FloorPairs, s.FloorOpsPerSec, s.FloorP99 = len(fT), round(median(fT), 1), round(median(fP), 3)
+			s.FloorRatio, s.WarrenFloorRatio = round(median(fR), 3), round(median(wfR), 3)
+			s.FloorP99Ratio = round(median(fpR), 3)
 		}
 		if t := throughputTargets[k.workload]; t != nil {
 			s.ThroughputTarget, s.ThroughputMet = t.String(), t.met(s.ThroughputRatio)
@@ -448,6 +467,23 @@ func (r *report) writeTable(w io.Writer) error {
 				num(s.ZKP99, 2), num(s.WarrenP99, 2), num(s.P99Ratio, 2), s.P99Target, yesNo(s.P99Met))
 		}
 		tw.Flush()
+		var floor []summaryRecord
+		for _, s := range sums {
+			if s.FloorPairs > 0 {
+				floor = append(floor, s)
+			}
+		}
+		if len(floor) > 0 {
+			fmt.Fprintf(w, "\nThe floor (tools/floorserver -fsync: reads each request, group-commits the writes to a log, answers; keeps no tree):\n")
+			fmt.Fprintf(w, "median per-pair ratios floor/ZooKeeper (what a server doing only that reaches here) and Warren/floor\n")
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "mode\tworkload\tpairs\tzk ops/s\tfloor ops/s\tfloor/zk\twarren/floor\tzk p99 ms\tfloor p99 ms\tfloor/zk")
+			for _, s := range floor {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Mode, s.Workload, s.FloorPairs, num(s.ZKOpsPerSec, 0),
+					num(s.FloorOpsPerSec, 0), num(s.FloorRatio, 2), num(s.WarrenFloorRatio, 2), num(s.ZKP99, 2), num(s.FloorP99, 2), num(s.FloorP99Ratio, 2))
+			}
+			tw.Flush()
+		}
 	}
 	if res := r.resourceSummaries(); len(res) > 0 {
 		fmt.Fprintf(w, "\nMemory and restart, Warren/ZooKeeper\n")
@@ -460,7 +496,7 @@ func (r *report) writeTable(w io.Writer) error {
 		tw.Flush()
 	}
 	if len(r.runs) > 0 {
-		fmt.Fprintf(w, "\nEvery run (pairs alternate: ZooKeeper, then Warren)\n")
+		fmt.Fprintf(w, "\nEvery run (pairs alternate: ZooKeeper, then Warren, then any floor server)\n")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "mode\tworkload\tpair\tserver\tsessions\tops\tsecs\tops/s\tp50 ms\tp90 ms\tp99 ms\tp99.9 ms\tmax ms\terrors\tcpu µs/op\t")
 		for _, x := range r.runs {

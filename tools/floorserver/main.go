@@ -1,0 +1,359 @@
+// Command floorserver is a ZooKeeper-protocol server that does no work: it
+// answers every request the benchmark sends (internal/bench) with a
+// well-formed success reply and keeps no tree. It exists to measure a floor:
+// what one request costs the machine in system calls and scheduling alone,
+// so that docs/performance.md can say what share of a throughput target any
+// real server could reach on the same machine with the same load generator.
+//
+// With -fsync DIR it also makes every write durable as a real server must:
+// each write request (create, delete, setData, session creation and close)
+// is appended to a file in DIR, group-committed (one write and one
+// fdatasync for every request queued while the previous fdatasync ran),
+// and answered after its fdatasync. The file is preallocated and written
+// in place, the cheapest fdatasync a log can have (no metadata to commit).
+//
+// Replies carry zxid 0 and zeroed Stats; create echoes the request's path.
+// It is a measuring tool, not a server: nothing is stored or checked. The
+// one thing it keeps is data watches: getData or exists with the watch flag
+// registers the connection for the path, and a setData on the path (after
+// its fdatasync, with -fsync) writes a NodeDataChanged notification to every
+// connection registered for it, then forgets them (one-shot), before it
+// answers the setter.
+//
+//	go run ./tools/floorserver -addr 127.0.0.1:0 [-fsync DIR]
+//
+// It prints the address it listens on as its first line. It answers the
+// four-letter word srvr with "Mode: standalone" (readiness probes) and closes
+// any other connection that starts with one.
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/warren-zk/warren/internal/jute"
+	"github.com/warren-zk/warren/internal/proto"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:2181", "listen address")
+	dir := flag.String("fsync", "", "if set, group-commit every write to a log file in this directory before answering it")
+	committers := flag.Int("committers", 1, "with -fsync: how many group commits may be in flight at once (each takes the requests queued when it starts)")
+	flag.Parse()
+	// At least two Ps, as warren server has (internal/server/procs.go): with
+	// one, the goroutine in fdatasync holds the only P until the runtime
+	// takes it back, which can take milliseconds.
+	if runtime.GOMAXPROCS(0) < 2 {
+		runtime.GOMAXPROCS(2)
+	}
+	var lg *committer
+	if *dir != "" {
+		var err error
+		if lg, err = newCommitter(filepath.Join(*dir, "floor.log")); err != nil {
+			slog.Error("floorserver: log", "err", err)
+			os.Exit(1)
+		}
+		for range max(*committers, 1) {
+			go lg.run()
+		}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		slog.Error("floorserver: listen", "err", err)
+		os.Exit(1)
+	}
+	fmt.Println(ln.Addr())
+	err = acceptLoop(ln, lg)
+	slog.Error("floorserver: accept", "err", err)
+	os.Exit(1)
+}
+
+// acceptLoop serves every connection ln accepts (with lg, if not nil, as
+// the log) until Accept fails.
+func acceptLoop(ln net.Listener, lg *committer) error {
+	var sessions atomic.Int64
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		go serve(nc, lg, sessions.Add(1))
+	}
+}
+
+// logSize is the preallocated log; writes wrap around in it.
+const logSize = 64 << 20
+
+// zeros are the bytes logged for a request (its length, up to 4 KiB).
+var zeros = make([]byte, 4096)
+
+// committer group-commits write requests: a connection queues a waiter and
+// blocks until the fdatasync that covers it returns.
+type committer struct {
+	f    *os.File
+	off  int64
+	mu   sync.Mutex
+	q    []chan struct{}
+	wake chan struct{}
+	buf  []byte
+}
+
+func newCommitter(path string) (*committer, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	zero := make([]byte, 1<<20)
+	for off := int64(0); off < logSize; off += int64(len(zero)) {
+		if _, err := f.WriteAt(zero, off); err != nil {
+			return nil, err
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return nil, err
+	}
+	return &committer{f: f, wake: make(chan struct{}, 1)}, nil
+}
+
+// commit returns when a record of n bytes has been written and fdatasynced.
+func (c *committer) commit(n int) {
+	done := make(chan struct{})
+	c.mu.Lock()
+	c.q = append(c.q, done)
+	c.buf = append(c.buf, zeros[:min(n, len(zeros))]...)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	<-done
+}
+
+func (c *committer) run() {
+	var q []chan struct{}
+	var buf []byte
+	for range c.wake {
+		c.mu.Lock()
+		q, c.q = c.q, q[:0]
+		buf, c.buf = c.buf, buf[:0]
+		if len(q) == 0 {
+			c.mu.Unlock()
+			continue
+		}
+		if c.off+int64(len(buf)) > logSize {
+			c.off = 0
+		}
+		// Written under the lock, so that a later group's fdatasync covers
+		// this group's bytes too.
+		_, err := c.f.WriteAt(buf, c.off)
+		c.off += int64(len(buf))
+		c.mu.Unlock()
+		if err != nil {
+			slog.Error("floorserver: log write", "err", err)
+			os.Exit(1)
+		}
+		if err := syscall.Fdatasync(int(c.f.Fd())); err != nil {
+			slog.Error("floorserver: fdatasync", "err", err)
+			os.Exit(1)
+		}
+		for _, d := range q {
+			close(d)
+		}
+	}
+}
+
+// watches maps a path to the connections watching its data.
+var watches = struct {
+	sync.Mutex
+	m map[string]map[*wconn]struct{}
+}{m: map[string]map[*wconn]struct{}{}}
+
+// wconn is a connection that notifications are written to from other
+// connections' goroutines: every write takes mu.
+type wconn struct {
+	nc net.Conn
+	mu sync.Mutex
+}
+
+func (c *wconn) write(b []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, err := c.nc.Write(b)
+	return err
+}
+
+func watch(path string, c *wconn) {
+	watches.Lock()
+	defer watches.Unlock()
+	set := watches.m[path]
+	if set == nil {
+		set = map[*wconn]struct{}{}
+		watches.m[path] = set
+	}
+	set[c] = struct{}{}
+}
+
+func unwatch(c *wconn) {
+	watches.Lock()
+	defer watches.Unlock()
+	for p, set := range watches.m {
+		delete(set, c)
+		if len(set) == 0 {
+			delete(watches.m, p)
+		}
+	}
+}
+
+// notify writes a NodeDataChanged event for path to every connection
+// watching it and forgets them.
+func notify(path string) {
+	watches.Lock()
+	set := watches.m[path]
+	delete(watches.m, path)
+	watches.Unlock()
+	if len(set) == 0 {
+		return
+	}
+	e := jute.NewEncoder(make([]byte, 0, 64+len(path)))
+	e.Int(0)
+	h := proto.ReplyHeader{Xid: proto.XidNotification, Zxid: -1}
+	h.Encode(e)
+	ev := proto.WatcherEvent{Type: proto.EventNodeDataChanged, State: proto.StateSyncConnected, Path: path}
+	ev.Encode(e)
+	b := e.Bytes()
+	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
+	// The writes are split among as many goroutines as there are Ps, so
+	// that the fan-out uses every CPU. (A failed connection's own
+	// goroutine sees it fail too.)
+	conns := make([]*wconn, 0, len(set))
+	for c := range set {
+		conns = append(conns, c)
+	}
+	parts := min(runtime.GOMAXPROCS(0), len(conns))
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Go(func() {
+			for _, c := range conns[i*len(conns)/parts : (i+1)*len(conns)/parts] {
+				c.write(b)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func serve(nc net.Conn, lg *committer, session int64) {
+	wc := &wconn{nc: nc}
+	defer unwatch(wc)
+	defer nc.Close()
+	br := bufio.NewReaderSize(nc, 8<<10)
+	frame := make([]byte, 0, 1024)
+	e := jute.NewEncoder(make([]byte, 0, 1024))
+	read := func() ([]byte, error) {
+		var lb [4]byte
+		if _, err := io.ReadFull(br, lb[:]); err != nil {
+			return nil, err
+		}
+		n := binary.BigEndian.Uint32(lb[:])
+		if n > 1<<20 {
+			if string(lb[:]) == "srvr" {
+				io.WriteString(nc, "Zookeeper version: none (floorserver)\nMode: standalone\n")
+			}
+			return nil, fmt.Errorf("frame of %d bytes", n)
+		}
+		if int(n) > cap(frame) {
+			frame = make([]byte, n)
+		}
+		frame = frame[:n]
+		_, err := io.ReadFull(br, frame)
+		return frame, err
+	}
+	send := func() error {
+		b := e.Bytes()
+		binary.BigEndian.PutUint32(b, uint32(len(b)-4))
+		return wc.write(b)
+	}
+	// The connect request: a session is a write in a real server.
+	body, err := read()
+	if err != nil {
+		return
+	}
+	var creq proto.ConnectRequest
+	creq.Decode(jute.NewDecoder(body))
+	if lg != nil {
+		lg.commit(len(body))
+	}
+	e.Reset()
+	e.Int(0)
+	resp := proto.ConnectResponse{TimeOut: creq.TimeOut, SessionID: session, Passwd: make([]byte, 16), HasReadOnly: creq.HasReadOnly}
+	resp.Encode(e)
+	if send() != nil {
+		return
+	}
+	var stat proto.Stat
+	for {
+		body, err := read()
+		if err != nil {
+			return
+		}
+		d := jute.NewDecoder(body)
+		var h proto.RequestHeader
+		h.Decode(d)
+		if d.Err() != nil {
+			return
+		}
+		op := proto.OpCode(h.Type)
+		switch op {
+		case proto.OpCreate, proto.OpCreate2, proto.OpCreateContainer, proto.OpCreateTTL,
+			proto.OpDelete, proto.OpSetData, proto.OpCloseSession:
+			if lg != nil {
+				lg.commit(len(body))
+			}
+		}
+		switch op {
+		case proto.OpGetData, proto.OpExists:
+			if p := d.String(); d.Bool() && d.Err() == nil {
+				watch(p, wc)
+			}
+		case proto.OpSetData:
+			if p := d.String(); d.Err() == nil {
+				notify(p)
+			}
+		}
+		e.Reset()
+		e.Int(0)
+		rh := proto.ReplyHeader{Xid: h.Xid}
+		rh.Encode(e)
+		switch op {
+		case proto.OpCreate, proto.OpCreate2, proto.OpCreateContainer, proto.OpCreateTTL, proto.OpSync:
+			p := d.String() // every one of these requests starts with its path
+			e.String(p)
+			if op != proto.OpCreate && op != proto.OpSync {
+				stat.Encode(e)
+			}
+		case proto.OpExists, proto.OpSetData, proto.OpSetACL:
+			stat.Encode(e)
+		case proto.OpGetData:
+			e.Buffer([]byte{})
+			stat.Encode(e)
+		case proto.OpGetChildren:
+			e.Int(0)
+		case proto.OpGetChildren2:
+			e.Int(0)
+			stat.Encode(e)
+		}
+		if send() != nil || op == proto.OpCloseSession {
+			return
+		}
+	}
+}
