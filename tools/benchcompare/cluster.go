@@ -195,7 +195,16 @@ func (c *cluster) serverArgv(m *member) ([]string, error) {
 	case kindWarren:
 		return []string{c.env.warren, "server", "-log-level", "info", m.cfgPath}, nil
 	case kindFloor:
-		return []string{c.env.floor, "-addr", m.addr(), "-fsync", m.dataDir}, nil
+		argv := []string{c.env.floor, "-addr", m.addr(), "-fsync", m.dataDir}
+		if c.mode == modeEnsemble {
+			// Member 1 leads; the others follow it.
+			lead := net.JoinHostPort("127.0.0.1", strconv.Itoa(c.members[0].peerPort))
+			if m.id == 1 {
+				return append(argv, "-peer", lead), nil
+			}
+			return append(argv, "-leader", lead), nil
+		}
+		return argv, nil
 	}
 	log4j, err := deps.Log4jConfig(m.dir, m.zkLog)
 	if err != nil {

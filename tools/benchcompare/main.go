@@ -155,7 +155,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines on stderr")
 	fs.StringVar(&o.serverCPUs, "server-cpus", "", "run every server process on these CPUs (a taskset list such as 1 or 2-3; empty: no pinning)")
 	fs.StringVar(&o.clientCPU, "client-cpus", "", "run this process, the load generator, on these CPUs (taskset list; empty: no pinning)")
-	fs.BoolVar(&o.floor, "floor", false, "in the standalone mode, also run each workload against tools/floorserver -fsync (a server that only reads each request, group-commits the writes, answers and notifies data watches: what the machine allows), third in each pair")
+	fs.BoolVar(&o.floor, "floor", false, "also run each workload against tools/floorserver -fsync (a server that only reads each request, group-commits the writes, answers and notifies data watches; in the ensemble mode, a leader and two followers that replicate the writes: what the machine allows), third in each pair (not the ensemble's watch)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -379,9 +379,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		m.Settings += fmt.Sprintf("; servers on CPUs %s, load generator on CPUs %s", orAll(o.serverCPUs), orAll(o.clientCPU))
 	}
 	t.runsAll = len(o.modes) * len(o.workloads) * o.pairs * 2
-	if o.floor && slices.Contains(o.modes, modeStandalone) {
-		m.Settings += "; floor server in the standalone runs"
-		t.runsAll += len(o.workloads) * o.pairs
+	if o.floor {
+		m.Settings += "; floor server in the runs"
+		for _, mode := range o.modes {
+			for _, w := range o.workloads {
+				if floorRuns(mode, w) {
+					t.runsAll += o.pairs
+				}
+			}
+		}
 	}
 	t.logf("machine: %d CPUs, %s; load average %s; root %s", m.NProc, m.CPUModel, m.LoadAvgStart, t.root)
 
@@ -458,9 +464,14 @@ func (t *tool) removeDir(dir string) {
 	}
 }
 
+// floorRuns reports whether -floor runs workload w against the floor
+// server in the mode: every one but the ensemble's watch (an ensemble
+// floor's watches fire only on the member that took the setData).
+func floorRuns(mode, w string) bool { return mode == modeStandalone || w != "watch" }
+
 // workloads starts a ZooKeeper and a Warren cluster of the mode and runs
-// every workload against both, alternating, -pairs times (with -floor, in
-// the standalone mode, the floor server third in each pair).
+// every workload against both, alternating, -pairs times (with -floor, the
+// floor server third in each pair).
 func (t *tool) workloads(ctx context.Context, mode string) error {
 	zk, err := newCluster(t.e, kindZK, mode, filepath.Join(t.root, mode+"-zookeeper"))
 	if err != nil {
@@ -475,7 +486,7 @@ func (t *tool) workloads(ctx context.Context, mode string) error {
 	defer t.removeDir(wr.dir)
 	defer wr.kill()
 	all := []*cluster{zk, wr}
-	if t.o.floor && mode == modeStandalone {
+	if t.o.floor {
 		fl, err := newCluster(t.e, kindFloor, mode, filepath.Join(t.root, mode+"-floor"))
 		if err != nil {
 			return err
@@ -494,6 +505,9 @@ func (t *tool) workloads(ctx context.Context, mode string) error {
 	for _, w := range t.o.workloads {
 		for pair := 1; pair <= t.o.pairs; pair++ {
 			for _, c := range all {
+				if c.kind == kindFloor && !floorRuns(mode, w) {
+					continue
+				}
 				if err := ctx.Err(); err != nil {
 					return context.Cause(ctx)
 				}

@@ -208,3 +208,32 @@ func TestServerPinning(t *testing.T) {
 		t.Fatalf("parseFlags: %+v, %v", o, err)
 	}
 }
+
+// The floor server's command lines: one member alone; in an ensemble,
+// member 1 leads on its peer port and the others follow it there.
+func TestFloorArgv(t *testing.T) {
+	e := &env{floor: "/bin/floor"}
+	members := []*member{
+		{id: 1, dataDir: "/d/m1", clientPort: 2181, peerPort: 2888},
+		{id: 2, dataDir: "/d/m2", clientPort: 2182, peerPort: 2889},
+		{id: 3, dataDir: "/d/m3", clientPort: 2183, peerPort: 2890},
+	}
+	alone := &cluster{kind: kindFloor, mode: modeStandalone, env: e, members: members[:1]}
+	got, err := alone.argv(members[0])
+	if want := []string{"/bin/floor", "-addr", "127.0.0.1:2181", "-fsync", "/d/m1"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("standalone: %q, %v; want %q", got, err, want)
+	}
+	ens := &cluster{kind: kindFloor, mode: modeEnsemble, env: e, members: members}
+	for i, want := range [][]string{
+		{"/bin/floor", "-addr", "127.0.0.1:2181", "-fsync", "/d/m1", "-peer", "127.0.0.1:2888"},
+		{"/bin/floor", "-addr", "127.0.0.1:2182", "-fsync", "/d/m2", "-leader", "127.0.0.1:2888"},
+		{"/bin/floor", "-addr", "127.0.0.1:2183", "-fsync", "/d/m3", "-leader", "127.0.0.1:2888"},
+	} {
+		if got, err := ens.argv(members[i]); err != nil || !slices.Equal(got, want) {
+			t.Errorf("ensemble member %d: %q, %v; want %q", i+1, got, err, want)
+		}
+	}
+	if floorRuns(modeEnsemble, "watch") || !floorRuns(modeStandalone, "watch") || !floorRuns(modeEnsemble, "set") {
+		t.Error("floorRuns")
+	}
+}

@@ -474,7 +474,7 @@ func (r *report) writeTable(w io.Writer) error {
 			}
 		}
 		if len(floor) > 0 {
-			fmt.Fprintf(w, "\nThe floor (tools/floorserver -fsync: reads each request, group-commits the writes to a log, answers; keeps no tree):\n")
+			fmt.Fprintf(w, "\nThe floor (tools/floorserver -fsync: reads each request, group-commits the writes to a log (ensemble: replicated, committed by a majority), answers; keeps no tree):\n")
 			fmt.Fprintf(w, "median per-pair ratios floor/ZooKeeper (what a server doing only that reaches here) and Warren/floor\n")
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "mode\tworkload\tpairs\tzk ops/s\tfloor ops/s\tfloor/zk\twarren/floor\tzk p99 ms\tfloor p99 ms\tfloor/zk")

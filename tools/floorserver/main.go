@@ -22,6 +22,17 @@
 //
 //	go run ./tools/floorserver -addr 127.0.0.1:0 [-fsync DIR]
 //
+// With -fsync DIR and -peer ADDR (the leader) or -leader ADDR (a follower)
+// it is one member of an ensemble floor (ensemble.go): every write is
+// replicated to the followers and answered once a majority has it durable.
+// Data watches stay local to the member that has them (a setData through
+// another member does not fire them), so the watch workload is not for an
+// ensemble floor.
+//
+//	go run ./tools/floorserver -addr 127.0.0.1:2181 -fsync d1 -peer 127.0.0.1:2888
+//	go run ./tools/floorserver -addr 127.0.0.1:2182 -fsync d2 -leader 127.0.0.1:2888
+//	go run ./tools/floorserver -addr 127.0.0.1:2183 -fsync d3 -leader 127.0.0.1:2888
+//
 // It prints the address it listens on as its first line. It answers the
 // four-letter word srvr with "Mode: standalone" (readiness probes) and closes
 // any other connection that starts with one.
@@ -40,7 +51,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/warren-zk/warren/internal/jute"
 	"github.com/warren-zk/warren/internal/proto"
@@ -50,6 +60,8 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:2181", "listen address")
 	dir := flag.String("fsync", "", "if set, group-commit every write to a log file in this directory before answering it")
 	committers := flag.Int("committers", 1, "with -fsync: how many group commits may be in flight at once (each takes the requests queued when it starts)")
+	peer := flag.String("peer", "", "with -fsync: lead an ensemble floor, taking followers on this address")
+	leaderAddr := flag.String("leader", "", "with -fsync: follow the ensemble floor's leader at this peer address")
 	flag.Parse()
 	// At least two Ps, as warren server has (internal/server/procs.go): with
 	// one, the goroutine in fdatasync holds the only P until the runtime
@@ -57,16 +69,41 @@ func main() {
 	if runtime.GOMAXPROCS(0) < 2 {
 		runtime.GOMAXPROCS(2)
 	}
-	var lg *committer
-	if *dir != "" {
-		var err error
-		if lg, err = newCommitter(filepath.Join(*dir, "floor.log")); err != nil {
+	var lg logger
+	switch {
+	case *dir == "" && (*peer != "" || *leaderAddr != ""):
+		slog.Error("floorserver: -peer and -leader need -fsync")
+		os.Exit(2)
+	case *peer != "" && *leaderAddr != "":
+		slog.Error("floorserver: -peer or -leader, not both")
+		os.Exit(2)
+	case *peer != "", *leaderAddr != "":
+		lf, err := openLog(filepath.Join(*dir, "floor.log"))
+		if err != nil {
+			slog.Error("floorserver: log", "err", err)
+			os.Exit(1)
+		}
+		if *peer != "" {
+			pl, err := net.Listen("tcp", *peer)
+			if err != nil {
+				slog.Error("floorserver: peer listen", "err", err)
+				os.Exit(1)
+			}
+			lg = newLeader(lf, pl)
+		} else if lg, err = dialLeader(lf, *leaderAddr); err != nil {
+			slog.Error("floorserver: dial leader", "err", err)
+			os.Exit(1)
+		}
+	case *dir != "":
+		c, err := newCommitter(filepath.Join(*dir, "floor.log"))
+		if err != nil {
 			slog.Error("floorserver: log", "err", err)
 			os.Exit(1)
 		}
 		for range max(*committers, 1) {
-			go lg.run()
+			go c.run()
 		}
+		lg = c
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -81,7 +118,7 @@ func main() {
 
 // acceptLoop serves every connection ln accepts (with lg, if not nil, as
 // the log) until Accept fails.
-func acceptLoop(ln net.Listener, lg *committer) error {
+func acceptLoop(ln net.Listener, lg logger) error {
 	var sessions atomic.Int64
 	for {
 		nc, err := ln.Accept()
@@ -101,29 +138,19 @@ var zeros = make([]byte, 4096)
 // committer group-commits write requests: a connection queues a waiter and
 // blocks until the fdatasync that covers it returns.
 type committer struct {
-	f    *os.File
-	off  int64
 	mu   sync.Mutex
+	log  *logFile // appended to under mu
 	q    []chan struct{}
 	wake chan struct{}
 	buf  []byte
 }
 
 func newCommitter(path string) (*committer, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	lf, err := openLog(path)
 	if err != nil {
 		return nil, err
 	}
-	zero := make([]byte, 1<<20)
-	for off := int64(0); off < logSize; off += int64(len(zero)) {
-		if _, err := f.WriteAt(zero, off); err != nil {
-			return nil, err
-		}
-	}
-	if err := f.Sync(); err != nil {
-		return nil, err
-	}
-	return &committer{f: f, wake: make(chan struct{}, 1)}, nil
+	return &committer{log: lf, wake: make(chan struct{}, 1)}, nil
 }
 
 // commit returns when a record of n bytes has been written and fdatasynced.
@@ -151,19 +178,15 @@ func (c *committer) run() {
 			c.mu.Unlock()
 			continue
 		}
-		if c.off+int64(len(buf)) > logSize {
-			c.off = 0
-		}
 		// Written under the lock, so that a later group's fdatasync covers
 		// this group's bytes too.
-		_, err := c.f.WriteAt(buf, c.off)
-		c.off += int64(len(buf))
+		err := c.log.append(buf)
 		c.mu.Unlock()
 		if err != nil {
 			slog.Error("floorserver: log write", "err", err)
 			os.Exit(1)
 		}
-		if err := syscall.Fdatasync(int(c.f.Fd())); err != nil {
+		if err := c.log.sync(); err != nil {
 			slog.Error("floorserver: fdatasync", "err", err)
 			os.Exit(1)
 		}
@@ -252,7 +275,7 @@ func notify(path string) {
 	wg.Wait()
 }
 
-func serve(nc net.Conn, lg *committer, session int64) {
+func serve(nc net.Conn, lg logger, session int64) {
 	wc := &wconn{nc: nc}
 	defer unwatch(wc)
 	defer nc.Close()

@@ -18,14 +18,16 @@ import (
 // complete without errors, and the log must have been written.
 func TestBenchWorkloads(t *testing.T) {
 	for _, durable := range []bool{false, true} {
-		var lg *committer
+		var lg logger
+		var c *committer
 		dir := t.TempDir()
 		if durable {
 			var err error
-			if lg, err = newCommitter(filepath.Join(dir, "floor.log")); err != nil {
+			if c, err = newCommitter(filepath.Join(dir, "floor.log")); err != nil {
 				t.Fatal(err)
 			}
-			go lg.run()
+			go c.run()
+			lg = c
 		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -49,13 +51,68 @@ func TestBenchWorkloads(t *testing.T) {
 			t.Errorf("accept loop: %v", err)
 		}
 		if durable {
-			lg.mu.Lock()
-			off := lg.off
-			lg.mu.Unlock()
+			c.mu.Lock()
+			off := c.log.off
+			c.mu.Unlock()
 			if off == 0 {
 				t.Error("nothing was logged")
 			}
 		}
+	}
+}
+
+// TestEnsemble runs the workloads an ensemble floor takes against a leader
+// and two followers in this process, sessions spread over all three: every
+// write of a follower's client goes through the leader and back.
+func TestEnsemble(t *testing.T) {
+	pl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The peer connections stay up until the process exits: a member
+	// whose peer goes away exits.
+	var addrs []string
+	var members []logger
+	for i := range 3 {
+		lf, err := openLog(filepath.Join(t.TempDir(), "floor.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			members = append(members, newLeader(lf, pl))
+			continue
+		}
+		f, err := dialLeader(lf, pl.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, f)
+	}
+	for _, m := range members {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go acceptLoop(ln, m)
+		addrs = append(addrs, ln.Addr().String())
+	}
+	for _, w := range []string{"create", "set", "get", "mixed", "churn"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		res, err := bench.Run(ctx, bench.Config{
+			Servers: addrs, Workload: w, Sessions: 6, Keys: 50,
+			Ops: 60, Duration: 0, ValueSize: 10, Root: "/floor",
+		})
+		cancel()
+		if err != nil || res.Ops != 60 || res.ErrorCount() != 0 {
+			t.Errorf("%s: %d ops, errors %s: %v", w, res.Ops, res.ErrorsString(), err)
+		}
+	}
+	l := members[0].(*leader)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.followers) != 2 || l.committed == 0 || l.followers[0].ack == 0 || l.followers[1].ack == 0 {
+		t.Errorf("followers %d, committed %d", len(l.followers), l.committed)
 	}
 }
 
