@@ -20,7 +20,14 @@ import (
 //     memory buys about one collection a second. (Measured, alternating
 //     runs of warren bench on 2 CPUs: get 84-88k/s instead of 69-78k/s, p99
 //     4.5-4.6 ms instead of 4.8-5.2 ms; set p99 4.0-4.5 ms instead of
-//     4.6-5.1 ms, throughput within the noise.)
+//     4.6-5.1 ms, throughput within the noise.) The runtime's minimum heap
+//     goal (4 MiB at GOGC=100) scales with GOGC, so GOGC is also capped at
+//     100 × (live + gcMinHeadroom) / 4 MiB: uncapped, a live heap under
+//     1 MiB got GOGC=6400 and a 256 MiB goal, and a server with a small
+//     tree under write load reached 274 MiB resident (VmHWM) instead of
+//     90 MiB, with no throughput to show for it (alternating warren bench
+//     runs, set 32.2-40.7k/s against 34.8-37.9k/s capped; create p99
+//     10.1-11.5 ms against 8.2-9.6 ms capped).
 //   - A large live heap (mostly the tree) gets at most half of itself above
 //     gcHeadroom: GOGC = 100 × gcHeadroom / live, at least gcMinPercent. A
 //     server holding a large tree would otherwise carry about as much
@@ -40,6 +47,9 @@ const (
 	// gcSmallLive bounds the live heap used for a small one (an empty
 	// server has well under 1 MiB live; GOGC stays below 100 × 64).
 	gcSmallLive = 1 << 20
+	// goMinHeap is the Go runtime's minimum heap goal at GOGC=100
+	// (runtime.defaultHeapMinimum); it scales with GOGC.
+	goMinHeap = 4 << 20
 )
 
 var gcTuning atomic.Bool
@@ -80,7 +90,10 @@ func liveHeap() uint64 {
 // tunedGCPercent is the GOGC for a live heap of live bytes.
 func tunedGCPercent(live uint64) int {
 	if live < gcMinHeadroom {
-		return int(uint64(gcMinHeadroom) * 100 / max(live, gcSmallLive))
+		// The runtime never lets the heap goal fall below its minimum heap
+		// (4 MiB) scaled by GOGC/100: cap GOGC so that the minimum is at most
+		// live + gcMinHeadroom.
+		return int(min(uint64(gcMinHeadroom)*100/max(live, gcSmallLive), (live+gcMinHeadroom)*100/goMinHeap))
 	}
 	if live <= gcHeadroom {
 		return gcMaxPercent
