@@ -683,6 +683,9 @@ func (c *conn) writeLoop() {
 			}
 		}
 		c.outMu.Lock()
+		// buf becomes the spare, unless it is too large to keep; then the
+		// old spare must go too, since c.out is now that very buffer.
+		c.spare = nil
 		if cap(buf) <= 1<<20 {
 			c.spare = buf[:0]
 		}
