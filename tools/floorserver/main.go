@@ -23,8 +23,9 @@
 //	go run ./tools/floorserver -addr 127.0.0.1:0 [-fsync DIR]
 //
 // With -fsync DIR and -peer ADDR (the leader) or -leader ADDR (a follower)
-// it is one member of an ensemble floor (ensemble.go): every write is
-// replicated to the followers and answered once a majority has it durable.
+// it is one member of an ensemble floor: every write is
+// replicated to the followers and answered once a majority has it durable
+// (log.go).
 // Data watches stay local to the member that has them (a setData through
 // another member does not fire them), so the watch workload is not for an
 // ensemble floor.
@@ -59,7 +60,6 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:2181", "listen address")
 	dir := flag.String("fsync", "", "if set, group-commit every write to a log file in this directory before answering it")
-	committers := flag.Int("committers", 1, "with -fsync: how many group commits may be in flight at once (each takes the requests queued when it starts)")
 	peer := flag.String("peer", "", "with -fsync: lead an ensemble floor, taking followers on this address")
 	leaderAddr := flag.String("leader", "", "with -fsync: follow the ensemble floor's leader at this peer address")
 	flag.Parse()
@@ -69,50 +69,43 @@ func main() {
 	if runtime.GOMAXPROCS(0) < 2 {
 		runtime.GOMAXPROCS(2)
 	}
-	var lg logger
-	switch {
-	case *dir == "" && (*peer != "" || *leaderAddr != ""):
-		slog.Error("floorserver: -peer and -leader need -fsync")
+	if *dir == "" && (*peer != "" || *leaderAddr != "") || *peer != "" && *leaderAddr != "" {
+		fmt.Fprintln(os.Stderr, "floorserver: -peer or -leader (not both), and only with -fsync")
 		os.Exit(2)
-	case *peer != "" && *leaderAddr != "":
-		slog.Error("floorserver: -peer or -leader, not both")
-		os.Exit(2)
-	case *peer != "", *leaderAddr != "":
+	}
+	var lg logger // nil: nothing is logged
+	if *dir != "" {
 		lf, err := openLog(filepath.Join(*dir, "floor.log"))
 		if err != nil {
-			slog.Error("floorserver: log", "err", err)
-			os.Exit(1)
+			fatal("log", err)
 		}
-		if *peer != "" {
+		switch {
+		case *leaderAddr != "":
+			if lg, err = dialLeader(lf, *leaderAddr); err != nil {
+				fatal("dial leader", err)
+			}
+		case *peer != "":
 			pl, err := net.Listen("tcp", *peer)
 			if err != nil {
-				slog.Error("floorserver: peer listen", "err", err)
-				os.Exit(1)
+				fatal("peer listen", err)
 			}
 			lg = newLeader(lf, pl)
-		} else if lg, err = dialLeader(lf, *leaderAddr); err != nil {
-			slog.Error("floorserver: dial leader", "err", err)
-			os.Exit(1)
+		default:
+			lg = newLeader(lf, nil)
 		}
-	case *dir != "":
-		c, err := newCommitter(filepath.Join(*dir, "floor.log"))
-		if err != nil {
-			slog.Error("floorserver: log", "err", err)
-			os.Exit(1)
-		}
-		for range max(*committers, 1) {
-			go c.run()
-		}
-		lg = c
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		slog.Error("floorserver: listen", "err", err)
-		os.Exit(1)
+		fatal("listen", err)
 	}
 	fmt.Println(ln.Addr())
-	err = acceptLoop(ln, lg)
-	slog.Error("floorserver: accept", "err", err)
+	fatal("accept", acceptLoop(ln, lg))
+}
+
+// fatal ends the process: the floor is a measuring tool, and a run whose
+// server exited is reported as failed.
+func fatal(what string, err error) {
+	slog.Error("floorserver: "+what, "err", err)
 	os.Exit(1)
 }
 
@@ -126,73 +119,6 @@ func acceptLoop(ln net.Listener, lg logger) error {
 			return err
 		}
 		go serve(nc, lg, sessions.Add(1))
-	}
-}
-
-// logSize is the preallocated log; writes wrap around in it.
-const logSize = 64 << 20
-
-// zeros are the bytes logged for a request (its length, up to 4 KiB).
-var zeros = make([]byte, 4096)
-
-// committer group-commits write requests: a connection queues a waiter and
-// blocks until the fdatasync that covers it returns.
-type committer struct {
-	mu   sync.Mutex
-	log  *logFile // appended to under mu
-	q    []chan struct{}
-	wake chan struct{}
-	buf  []byte
-}
-
-func newCommitter(path string) (*committer, error) {
-	lf, err := openLog(path)
-	if err != nil {
-		return nil, err
-	}
-	return &committer{log: lf, wake: make(chan struct{}, 1)}, nil
-}
-
-// commit returns when a record of n bytes has been written and fdatasynced.
-func (c *committer) commit(n int) {
-	done := make(chan struct{})
-	c.mu.Lock()
-	c.q = append(c.q, done)
-	c.buf = append(c.buf, zeros[:min(n, len(zeros))]...)
-	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-	<-done
-}
-
-func (c *committer) run() {
-	var q []chan struct{}
-	var buf []byte
-	for range c.wake {
-		c.mu.Lock()
-		q, c.q = c.q, q[:0]
-		buf, c.buf = c.buf, buf[:0]
-		if len(q) == 0 {
-			c.mu.Unlock()
-			continue
-		}
-		// Written under the lock, so that a later group's fdatasync covers
-		// this group's bytes too.
-		err := c.log.append(buf)
-		c.mu.Unlock()
-		if err != nil {
-			slog.Error("floorserver: log write", "err", err)
-			os.Exit(1)
-		}
-		if err := c.log.sync(); err != nil {
-			slog.Error("floorserver: fdatasync", "err", err)
-			os.Exit(1)
-		}
-		for _, d := range q {
-			close(d)
-		}
 	}
 }
 
@@ -336,21 +262,9 @@ func serve(nc net.Conn, lg logger, session int64) {
 			return
 		}
 		op := proto.OpCode(h.Type)
-		switch op {
-		case proto.OpCreate, proto.OpCreate2, proto.OpCreateContainer, proto.OpCreateTTL,
-			proto.OpDelete, proto.OpSetData, proto.OpCloseSession:
+		commit := func() {
 			if lg != nil {
 				lg.commit(len(body))
-			}
-		}
-		switch op {
-		case proto.OpGetData, proto.OpExists:
-			if p := d.String(); d.Bool() && d.Err() == nil {
-				watch(p, wc)
-			}
-		case proto.OpSetData:
-			if p := d.String(); d.Err() == nil {
-				notify(p)
 			}
 		}
 		e.Reset()
@@ -358,16 +272,33 @@ func serve(nc net.Conn, lg logger, session int64) {
 		rh := proto.ReplyHeader{Xid: h.Xid}
 		rh.Encode(e)
 		switch op {
-		case proto.OpCreate, proto.OpCreate2, proto.OpCreateContainer, proto.OpCreateTTL, proto.OpSync:
+		case proto.OpCreate, proto.OpCreate2, proto.OpCreateContainer, proto.OpCreateTTL:
 			p := d.String() // every one of these requests starts with its path
+			commit()
 			e.String(p)
-			if op != proto.OpCreate && op != proto.OpSync {
+			if op != proto.OpCreate {
 				stat.Encode(e)
 			}
-		case proto.OpExists, proto.OpSetData, proto.OpSetACL:
+		case proto.OpDelete, proto.OpCloseSession:
+			commit()
+		case proto.OpSetData:
+			p := d.String()
+			commit()
+			if d.Err() == nil {
+				notify(p)
+			}
 			stat.Encode(e)
-		case proto.OpGetData:
-			e.Buffer([]byte{})
+		case proto.OpGetData, proto.OpExists:
+			if p := d.String(); d.Bool() && d.Err() == nil {
+				watch(p, wc)
+			}
+			if op == proto.OpGetData {
+				e.Buffer([]byte{})
+			}
+			stat.Encode(e)
+		case proto.OpSync:
+			e.String(d.String())
+		case proto.OpSetACL:
 			stat.Encode(e)
 		case proto.OpGetChildren:
 			e.Int(0)

@@ -13,52 +13,75 @@ import (
 	"github.com/warren-zk/warren/internal/proto"
 )
 
-// TestBenchWorkloads runs internal/bench's timed workloads against the
-// floor server, with and without its log: every one must
-// complete without errors, and the log must have been written.
-func TestBenchWorkloads(t *testing.T) {
-	for _, durable := range []bool{false, true} {
-		var lg logger
-		var c *committer
-		dir := t.TempDir()
-		if durable {
-			var err error
-			if c, err = newCommitter(filepath.Join(dir, "floor.log")); err != nil {
-				t.Fatal(err)
-			}
-			go c.run()
-			lg = c
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- acceptLoop(ln, lg) }()
-		for _, w := range []string{"create", "set", "get", "mixed", "churn", "watch"} {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			res, err := bench.Run(ctx, bench.Config{
-				Servers: []string{ln.Addr().String()}, Workload: w, Sessions: 4, Keys: 50,
-				Ops: 50, Duration: 0, ValueSize: 10, Root: "/floor", // a count, not a time: this disk's fdatasync stalls now and then
-			})
-			cancel()
-			if err != nil || res.Ops != 50 || res.ErrorCount() != 0 {
-				t.Errorf("durable=%v %s: %d ops, errors %s: %v", durable, w, res.Ops, res.ErrorsString(), err)
-			}
-		}
+// serveFloor serves clients with lg as the log (nil: none) on a fresh
+// loopback port until the test ends, and returns the address.
+func serveFloor(t *testing.T, lg logger) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- acceptLoop(ln, lg) }()
+	t.Cleanup(func() {
 		ln.Close()
 		if err := <-done; !errors.Is(err, net.ErrClosed) {
 			t.Errorf("accept loop: %v", err)
 		}
-		if durable {
-			c.mu.Lock()
-			off := c.log.off
-			c.mu.Unlock()
-			if off == 0 {
-				t.Error("nothing was logged")
-			}
+	})
+	return ln.Addr().String()
+}
+
+// openTestLog opens a floor log in a fresh directory.
+func openTestLog(t *testing.T) *logFile {
+	t.Helper()
+	lf, err := openLog(filepath.Join(t.TempDir(), "floor.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lf
+}
+
+// runWorkloads runs each workload for a count of operations (not a time:
+// this disk's fdatasync stalls now and then) with sessions spread over
+// addrs; every one must complete them all without errors.
+func runWorkloads(t *testing.T, addrs []string, sessions int, workloads ...string) {
+	t.Helper()
+	const ops = 60
+	for _, w := range workloads {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		res, err := bench.Run(ctx, bench.Config{
+			Servers: addrs, Workload: w, Sessions: sessions, Keys: 50,
+			Ops: ops, Duration: 0, ValueSize: 10, Root: "/floor",
+		})
+		cancel()
+		if err != nil || res.Ops != ops || res.ErrorCount() != 0 {
+			t.Errorf("%s: %d ops, errors %s: %v", w, res.Ops, res.ErrorsString(), err)
 		}
 	}
+}
+
+// committedIndex returns the leader's commit index.
+func (l *leader) committedIndex() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.committed
+}
+
+// TestBenchWorkloads runs internal/bench's timed workloads against the
+// standalone floor, with and without its log.
+func TestBenchWorkloads(t *testing.T) {
+	workloads := []string{"create", "set", "get", "mixed", "churn", "watch"}
+	t.Run("no log", func(t *testing.T) {
+		runWorkloads(t, []string{serveFloor(t, nil)}, 4, workloads...)
+	})
+	t.Run("log", func(t *testing.T) {
+		l := newLeader(openTestLog(t), nil)
+		runWorkloads(t, []string{serveFloor(t, l)}, 4, workloads...)
+		if l.committedIndex() == 0 {
+			t.Error("nothing was committed")
+		}
+	})
 }
 
 // TestEnsemble runs the workloads an ensemble floor takes against a leader
@@ -71,44 +94,16 @@ func TestEnsemble(t *testing.T) {
 	}
 	// The peer connections stay up until the process exits: a member
 	// whose peer goes away exits.
-	var addrs []string
-	var members []logger
-	for i := range 3 {
-		lf, err := openLog(filepath.Join(t.TempDir(), "floor.log"))
+	l := newLeader(openTestLog(t), pl)
+	addrs := []string{serveFloor(t, l)}
+	for range 2 {
+		f, err := dialLeader(openTestLog(t), pl.Addr().String())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i == 0 {
-			members = append(members, newLeader(lf, pl))
-			continue
-		}
-		f, err := dialLeader(lf, pl.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		members = append(members, f)
+		addrs = append(addrs, serveFloor(t, f))
 	}
-	for _, m := range members {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		go acceptLoop(ln, m)
-		addrs = append(addrs, ln.Addr().String())
-	}
-	for _, w := range []string{"create", "set", "get", "mixed", "churn"} {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		res, err := bench.Run(ctx, bench.Config{
-			Servers: addrs, Workload: w, Sessions: 6, Keys: 50,
-			Ops: 60, Duration: 0, ValueSize: 10, Root: "/floor",
-		})
-		cancel()
-		if err != nil || res.Ops != 60 || res.ErrorCount() != 0 {
-			t.Errorf("%s: %d ops, errors %s: %v", w, res.Ops, res.ErrorsString(), err)
-		}
-	}
-	l := members[0].(*leader)
+	runWorkloads(t, addrs, 6, "create", "set", "get", "mixed", "churn")
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.followers) != 2 || l.committed == 0 || l.followers[0].ack == 0 || l.followers[1].ack == 0 {
@@ -119,15 +114,9 @@ func TestEnsemble(t *testing.T) {
 // TestReplies decodes the reply to each request the floor answers with
 // its ZooKeeper record: the bench ignores most reply bodies, clients do not.
 func TestReplies(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go acceptLoop(ln, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := bench.Dial(ctx, ln.Addr().String(), bench.DialOptions{})
+	c, err := bench.Dial(ctx, serveFloor(t, nil), bench.DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,13 +149,7 @@ func TestReplies(t *testing.T) {
 
 // TestSrvr: readiness probes get a Mode line.
 func TestSrvr(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go acceptLoop(ln, nil)
-	c, err := net.Dial("tcp", ln.Addr().String())
+	c, err := net.Dial("tcp", serveFloor(t, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,26 +1,29 @@
 package main
 
-// The ensemble floor: a leader and followers that replicate every write
-// and do nothing else. A write (from a client of any member) becomes an
-// entry of the leader's log; the leader sends each group of entries to
-// every follower in one frame, writes and fdatasyncs it itself, and commits
-// an entry once it is durable on the leader and on one follower (a majority
-// of three). A follower writes and fdatasyncs what it receives (all the
-// frames that have arrived, then one fdatasync), acknowledges the last
-// index, and forwards its own clients' writes to the leader, answering them
-// when the leader's commit index passes them. Reads are answered locally.
+// The floor's log. A leader group-commits every write: it takes all the
+// writes queued while its previous group was being made durable, sends
+// them to every follower in one frame, writes and fdatasyncs them itself,
+// and commits a group once it is durable on the leader and, in an
+// ensemble, on one follower (a majority of three). A standalone floor is a
+// leader that needs no follower. A follower writes and fdatasyncs what it
+// receives (every frame that has arrived, then one fdatasync),
+// acknowledges the last index, and forwards its own clients' writes to the
+// leader, answering them once the leader's commit index passes them.
 //
 // Peer frames: a type byte, a 32-bit big-endian payload length, the
 // payload.
 //
+//	'I' leader -> follower, first: the follower's number (4), the origin of
+//	    its writes in appends
 //	'F' follower -> leader: forward; payload = tag (8 bytes) + the write
 //	'K' follower -> leader: acknowledge; payload = last durable index (8)
 //	'A' leader -> follower: append; payload = first index (8), then per
 //	    entry: origin (4: 0 the leader, else the follower's number), tag (8),
 //	    length (4), bytes
 //	'C' leader -> follower: commit; payload = commit index (8)
-//	'I' leader -> follower, first: the follower's number (4), the origin of
-//	    its writes in appends
+//
+// Lock order: leader.mu before a peerConn's mu (only the 'I' frame is sent
+// with both held).
 
 import (
 	"bufio"
@@ -28,7 +31,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"sync"
@@ -42,27 +44,17 @@ type logger interface {
 	commit(n int)
 }
 
+// logSize is the preallocated log; writes wrap around in it.
+const logSize = 64 << 20
+
+// zeros are the bytes logged for a request (its length, up to 4 KiB).
+var zeros = make([]byte, 4096)
+
 // logFile is a preallocated log written in place, wrapping around.
 type logFile struct {
 	f   *os.File
 	off int64
 }
-
-func (l *logFile) append(b []byte) error {
-	if l.off+int64(len(b)) > logSize {
-		l.off = 0
-	}
-	if len(b) > logSize {
-		b = b[:logSize]
-	}
-	if _, err := l.f.WriteAt(b, l.off); err != nil {
-		return err
-	}
-	l.off += int64(len(b))
-	return nil
-}
-
-func (l *logFile) sync() error { return syscall.Fdatasync(int(l.f.Fd())) }
 
 func openLog(path string) (*logFile, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -81,26 +73,40 @@ func openLog(path string) (*logFile, error) {
 	return &logFile{f: f}, nil
 }
 
+// appendSync writes b at the log's end and fdatasyncs it.
+func (l *logFile) appendSync(b []byte) error {
+	if len(b) > logSize {
+		b = b[:logSize]
+	}
+	if l.off+int64(len(b)) > logSize {
+		l.off = 0
+	}
+	if _, err := l.f.WriteAt(b, l.off); err != nil {
+		return err
+	}
+	l.off += int64(len(b))
+	return syscall.Fdatasync(int(l.f.Fd()))
+}
+
 // peerConn is one end of a leader-follower connection; sends take mu.
 type peerConn struct {
 	nc net.Conn
 	mu sync.Mutex
 }
 
+// send writes one frame (header and payload in one writev).
 func (p *peerConn) send(typ byte, payload ...[]byte) error {
+	var h [5]byte
 	n := 0
 	for _, b := range payload {
 		n += len(b)
 	}
-	buf := make([]byte, 5, 5+n)
-	buf[0] = typ
-	binary.BigEndian.PutUint32(buf[1:], uint32(n))
-	for _, b := range payload {
-		buf = append(buf, b...)
-	}
+	h[0] = typ
+	binary.BigEndian.PutUint32(h[1:], uint32(n))
+	bufs := append(net.Buffers{h[:]}, payload...)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_, err := p.nc.Write(buf)
+	_, err := bufs.WriteTo(p.nc)
 	return err
 }
 
@@ -121,6 +127,16 @@ func readPeerFrame(br *bufio.Reader, buf []byte) (byte, []byte, error) {
 	return h[0], buf, err
 }
 
+// frameBuffered reports whether a whole peer frame is already buffered
+// (without reading: Peek of more than is buffered would wait for it).
+func frameBuffered(br *bufio.Reader) bool {
+	if br.Buffered() < 5 {
+		return false
+	}
+	h, _ := br.Peek(5)
+	return br.Buffered() >= 5+int(binary.BigEndian.Uint32(h[1:]))
+}
+
 // entry is a write waiting for its index.
 type entry struct {
 	origin uint32
@@ -135,9 +151,21 @@ type waiter struct {
 	done  chan struct{}
 }
 
-// leader is the ensemble floor's leader.
+// release closes the done channels of the waiters up to index c and
+// returns the rest.
+func release(ws []waiter, c uint64) []waiter {
+	i := 0
+	for ; i < len(ws) && ws[i].index <= c; i++ {
+		close(ws[i].done)
+	}
+	return ws[i:]
+}
+
+// leader is the floor's log: the standalone floor's, or an ensemble
+// floor's leader.
 type leader struct {
 	log  *logFile
+	acks int // follower acknowledgements a commit needs: 0 standalone, 1 in an ensemble of three
 	wake chan struct{}
 
 	mu        sync.Mutex
@@ -156,9 +184,14 @@ type follower struct {
 	ack uint64
 }
 
+// newLeader starts a leader; with ln (an ensemble's leader) it takes
+// followers there and commits on one follower's acknowledgement too.
 func newLeader(lf *logFile, ln net.Listener) *leader {
 	l := &leader{log: lf, wake: make(chan struct{}, 1), next: 1}
-	go l.acceptPeers(ln)
+	if ln != nil {
+		l.acks = 1
+		go l.acceptPeers(ln)
+	}
 	go l.run()
 	return l
 }
@@ -183,8 +216,7 @@ func (l *leader) acceptPeers(ln net.Listener) {
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			slog.Error("floorserver: peer accept", "err", err)
-			os.Exit(1)
+			fatal("peer accept", err)
 		}
 		l.mu.Lock()
 		f := &follower{id: uint32(len(l.followers) + 1), pc: &peerConn{nc: nc}}
@@ -206,8 +238,7 @@ func (l *leader) serveFollower(f *follower) {
 	for {
 		typ, p, err := readPeerFrame(br, buf)
 		if err != nil {
-			slog.Error("floorserver: follower gone", "id", f.id, "err", err)
-			os.Exit(1)
+			fatal(fmt.Sprintf("follower %d gone", f.id), err)
 		}
 		buf = p
 		switch {
@@ -220,30 +251,28 @@ func (l *leader) serveFollower(f *follower) {
 			l.mu.Unlock()
 			l.announce(c)
 		default:
-			slog.Error("floorserver: bad peer frame", "type", typ)
-			os.Exit(1)
+			fatal("peer", fmt.Errorf("bad frame type %q", typ))
 		}
 	}
 }
 
-// advance moves the commit index to what the leader and one follower hold
-// and releases the leader's own clients' writes up to it; it returns the
-// new commit index to announce (0: unchanged). The caller holds mu.
+// advance moves the commit index to what the leader and l.acks followers
+// hold and releases the leader's own clients' writes up to it; it returns
+// the new commit index to announce (0: unchanged). The caller holds mu.
 func (l *leader) advance() uint64 {
-	var best uint64
-	for _, f := range l.followers {
-		best = max(best, f.ack)
+	c := l.durable
+	if l.acks > 0 {
+		var best uint64
+		for _, f := range l.followers {
+			best = max(best, f.ack)
+		}
+		c = min(c, best)
 	}
-	c := min(best, l.durable)
 	if c <= l.committed {
 		return 0
 	}
 	l.committed = c
-	i := 0
-	for ; i < len(l.local) && l.local[i].index <= c; i++ {
-		close(l.local[i].done)
-	}
-	l.local = l.local[i:]
+	l.local = release(l.local, c)
 	return c
 }
 
@@ -290,13 +319,8 @@ func (l *leader) run() {
 		for _, f := range fs {
 			f.pc.send('A', payload)
 		}
-		if err := l.log.append(payload); err != nil {
-			slog.Error("floorserver: log write", "err", err)
-			os.Exit(1)
-		}
-		if err := l.log.sync(); err != nil {
-			slog.Error("floorserver: fdatasync", "err", err)
-			os.Exit(1)
+		if err := l.log.appendSync(payload); err != nil {
+			fatal("log", err)
 		}
 		l.mu.Lock()
 		l.durable = first + uint64(len(q)) - 1
@@ -306,14 +330,14 @@ func (l *leader) run() {
 	}
 }
 
-// followerNode is the ensemble floor's follower.
+// followerNode is an ensemble floor's follower.
 type followerNode struct {
 	log *logFile
 	pc  *peerConn
-	id  uint32 // the origin of this follower's writes ('I'), under mu
 
 	mu      sync.Mutex
-	tag     uint64
+	id      uint32                   // the origin of this follower's writes ('I')
+	tag     uint64                   // the last forwarded write's
 	waiting map[uint64]chan struct{} // forwarded, index not known yet
 	indexed []waiter                 // index known, in index order
 	known   uint64                   // the leader's commit index, as last heard
@@ -346,79 +370,57 @@ func (f *followerNode) commit(n int) {
 	f.waiting[tag] = done
 	f.mu.Unlock()
 	if err := f.pc.send('F', binary.BigEndian.AppendUint64(nil, tag), zeros[:min(n, len(zeros))]); err != nil {
-		slog.Error("floorserver: forward", "err", err)
-		os.Exit(1)
+		fatal("forward", err)
 	}
 	<-done
 }
 
 func (f *followerNode) run() {
 	br := bufio.NewReaderSize(f.pc.nc, 1<<20)
-	var buf []byte
+	var buf, appends []byte
 	var last uint64
 	for {
 		typ, p, err := readPeerFrame(br, buf)
 		if err != nil {
-			slog.Error("floorserver: leader gone", "err", err)
-			os.Exit(1)
+			fatal("leader gone", err)
 		}
 		buf = p
-		switch typ {
-		case 'A':
-			if last, err = f.appendFrame(p); err != nil {
-				slog.Error("floorserver: append", "err", err)
-				os.Exit(1)
+		switch {
+		case typ == 'A':
+			if last, err = f.learn(p); err != nil {
+				fatal("append", err)
 			}
-			// Everything that has arrived goes into the same fdatasync.
-			for br.Buffered() >= 5 {
-				if h, _ := br.Peek(5); h[0] != 'A' || br.Buffered() < 5+int(binary.BigEndian.Uint32(h[1:])) {
-					break
-				}
-				_, p, err := readPeerFrame(br, buf)
-				if err != nil {
-					slog.Error("floorserver: leader gone", "err", err)
-					os.Exit(1)
-				}
-				buf = p
-				if last, err = f.appendFrame(p); err != nil {
-					slog.Error("floorserver: append", "err", err)
-					os.Exit(1)
-				}
-			}
-			if err := f.log.sync(); err != nil {
-				slog.Error("floorserver: fdatasync", "err", err)
-				os.Exit(1)
-			}
-			f.pc.send('K', binary.BigEndian.AppendUint64(nil, last))
-		case 'I':
-			if len(p) != 4 {
-				slog.Error("floorserver: bad id frame")
-				os.Exit(1)
-			}
+			appends = append(appends, p...)
+		case typ == 'I' && len(p) == 4:
 			f.mu.Lock()
 			f.id = binary.BigEndian.Uint32(p)
 			f.mu.Unlock()
-		case 'C':
-			if len(p) != 8 {
-				slog.Error("floorserver: bad commit frame")
-				os.Exit(1)
+		case typ == 'C' && len(p) == 8:
+			f.mu.Lock()
+			if c := binary.BigEndian.Uint64(p); c > f.known {
+				f.known = c
+				f.indexed = release(f.indexed, c)
 			}
-			f.release(binary.BigEndian.Uint64(p))
+			f.mu.Unlock()
 		default:
-			slog.Error("floorserver: bad peer frame", "type", typ)
-			os.Exit(1)
+			fatal("peer", fmt.Errorf("bad frame type %q", typ))
+		}
+		// Every append that has arrived goes into the same fdatasync.
+		if len(appends) > 0 && !frameBuffered(br) {
+			if err := f.log.appendSync(appends); err != nil {
+				fatal("log", err)
+			}
+			appends = appends[:0]
+			f.pc.send('K', binary.BigEndian.AppendUint64(nil, last))
 		}
 	}
 }
 
-// appendFrame writes an append frame's entries to the log, learns the
-// indexes of this follower's forwarded writes, and returns the last index.
-func (f *followerNode) appendFrame(p []byte) (uint64, error) {
+// learn reads an append frame's entries: it finds the indexes of this
+// follower's forwarded writes and returns the frame's last index.
+func (f *followerNode) learn(p []byte) (uint64, error) {
 	if len(p) < 8 {
 		return 0, errors.New("short append")
-	}
-	if err := f.log.append(p); err != nil {
-		return 0, err
 	}
 	index := binary.BigEndian.Uint64(p) - 1
 	rest := p[8:]
@@ -443,18 +445,4 @@ func (f *followerNode) appendFrame(p []byte) (uint64, error) {
 		}
 	}
 	return index, nil
-}
-
-func (f *followerNode) release(c uint64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if c <= f.known {
-		return
-	}
-	f.known = c
-	i := 0
-	for ; i < len(f.indexed) && f.indexed[i].index <= c; i++ {
-		close(f.indexed[i].done)
-	}
-	f.indexed = f.indexed[i:]
 }
